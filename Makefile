@@ -1,0 +1,44 @@
+# The two commands of the README are `make demo` and `make test`.
+# Both create .venv and install the project when it is missing.
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+export CDP_HOME := $(CURDIR)
+export DBT_PROFILES_DIR := $(CURDIR)
+
+.PHONY: demo test lint lint-sql lint-python unit install clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11" >&2; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Generate sample data, land it, build every dbt model with its tests, print a summary.
+demo: $(STAMP)
+	$(BIN)/cdp run
+
+## Lint (sqlfluff on dbt models, ruff on Python) then the whole pytest suite.
+test: lint unit
+
+lint: lint-python lint-sql
+
+lint-python: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+lint-sql: $(STAMP)
+	$(BIN)/cdp dbt-prepare
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) warehouse data dbt_project/target

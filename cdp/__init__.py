@@ -1,0 +1,1 @@
+"""Warehouse-native customer data platform: command-line entry points and core Python code."""

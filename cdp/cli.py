@@ -1,0 +1,231 @@
+"""The `cdp` command: generate sample data, land it, build the dbt project, report.
+
+Every step prints progress as it goes; errors are one line on stderr with a
+non-zero exit code (2 for bad input such as a missing folder, 1 for a failed build).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import click
+
+from cdp.config import Settings
+from cdp.dbt import DbtError, run_dbt
+from cdp.summary import collect_summary
+
+DEFAULT_CUSTOMERS = 5_000
+DEFAULT_SEED = 42
+DEFAULT_END_DATE = "2026-06-30"
+
+
+class _Progress:
+    """Prints `[  12.3s] message` lines so long steps show they are alive."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        click.echo(f"[{time.monotonic() - self.started:7.1f}s] {message}", err=False)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _step(title: str) -> None:
+    click.secho(f"\n== {title}", bold=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Warehouse-native customer data platform.
+
+    Paths come from the environment: CDP_HOME (repository root), CDP_DATA_DIR
+    (sample and landing files, default <home>/data) and CDP_DUCKDB_PATH (the
+    warehouse file, default <home>/warehouse/cdp.duckdb).
+    """
+
+
+def _customers_option(func):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--customers",
+        type=click.IntRange(min=1),
+        default=DEFAULT_CUSTOMERS,
+        show_default=True,
+        help="Number of real people behind the generated records (1k to 1M+).",
+    )(func)
+
+
+def _seed_option(func):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Random seed."
+    )(func)
+
+
+def _end_date_option(func):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--end-date",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        default=DEFAULT_END_DATE,
+        show_default=True,
+        help="Last day of generated history (data is reproducible, not tied to today).",
+    )(func)
+
+
+def _do_generate(
+    settings: Settings, customers: int, seed: int, end_date: date, malformed_rate: float
+) -> None:
+    from cdp.sample_data import generate
+
+    progress = _Progress()
+    progress(f"generating {customers:,} people (seed {seed}) into {settings.data_dir}")
+    result = generate(
+        out_dir=settings.data_dir,
+        customers=customers,
+        seed=seed,
+        end_date=end_date,
+        malformed_rate=malformed_rate,
+        progress=progress,
+    )
+    progress(f"done: {result.describe()}")
+
+
+def _do_ingest(settings: Settings, input_dir: Path) -> None:
+    from cdp.landing import LandingError, ingest
+
+    progress = _Progress()
+    try:
+        result = ingest(
+            input_dir=input_dir,
+            warehouse_path=settings.warehouse_path,
+            dbt_project_dir=settings.dbt_project_dir,
+            progress=progress,
+        )
+    except LandingError as exc:
+        _fail(str(exc), 2)
+    click.echo(result.render())
+
+
+def _do_build(settings: Settings, select: str | None, full_refresh: bool) -> None:
+    args = ["build"]
+    if select:
+        args += ["--select", select]
+    if full_refresh:
+        args.append("--full-refresh")
+    try:
+        run_dbt(settings, args)
+    except DbtError as exc:
+        _fail(str(exc), 1)
+
+
+@main.command()
+@_customers_option
+@_seed_option
+@_end_date_option
+@click.option(
+    "--malformed-rate",
+    type=click.FloatRange(0, 0.5),
+    default=0.0005,
+    show_default=True,
+    help="Share of CSV/JSONL rows written deliberately broken, to exercise the rejects path.",
+)
+def generate(customers: int, seed: int, end_date: date, malformed_rate: float) -> None:
+    """Generate the sample retail business's source files.
+
+    Writes one folder per raw table under <data>/landing (CSV, JSON lines and
+    Parquet, as each source system would export them) and the true person behind
+    every record under <data>/ground_truth, which is never loaded. The same seed
+    and size always give byte-identical files.
+    """
+    settings = Settings.from_env()
+    _step("generate")
+    _do_generate(settings, customers, seed, end_date.date(), malformed_rate)
+
+
+@main.command()
+@click.option(
+    "--input",
+    "input_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder with one sub-folder per raw table [default: <data>/landing].",
+)
+def ingest(input_dir: Path | None) -> None:
+    """Land new raw files into the warehouse's `raw` schema.
+
+    Only files not landed before are read (by content hash), so running it twice
+    adds nothing. Rows that do not fit their table's declaration go to
+    raw._rejects with the file, line and reason; the rest land.
+    """
+    settings = Settings.from_env()
+    _step("ingest")
+    _do_ingest(settings, input_dir or settings.landing_dir)
+
+
+@main.command()
+@click.option("--select", default=None, help="dbt node selection, e.g. 'staging.shop'.")
+@click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
+def build(select: str | None, full_refresh: bool) -> None:
+    """Build every dbt model with its tests (`dbt build`: seeds, models, tests)."""
+    settings = Settings.from_env()
+    _step("build")
+    _do_build(settings, select, full_refresh)
+
+
+@main.command()
+@_customers_option
+@_seed_option
+@_end_date_option
+def run(customers: int, seed: int, end_date: date) -> None:
+    """Run everything: generate, ingest, build, then print a summary."""
+    settings = Settings.from_env()
+    started = time.monotonic()
+    _step("generate")
+    _do_generate(settings, customers, seed, end_date.date(), 0.0005)
+    _step("ingest")
+    _do_ingest(settings, settings.landing_dir)
+    _step("build")
+    _do_build(settings, None, False)
+    _step(f"summary ({time.monotonic() - started:.0f}s)")
+    click.echo(collect_summary(settings.warehouse_path).render())
+    click.echo(f"\nwarehouse: {settings.warehouse_path}")
+
+
+@main.command()
+def summary() -> None:
+    """Print what the warehouse holds: rows landed and rejected, models, segments, syncs."""
+    settings = Settings.from_env()
+    click.echo(collect_summary(settings.warehouse_path).render())
+
+
+@main.command()
+def freshness() -> None:
+    """Check source freshness (`dbt source freshness`) against the sources YAML thresholds."""
+    settings = Settings.from_env()
+    try:
+        run_dbt(settings, ["source", "freshness"])
+    except DbtError as exc:
+        _fail(str(exc), 1)
+
+
+@main.command()
+def docs() -> None:
+    """Generate the dbt documentation site into dbt_project/target.
+
+    Serve it with `.venv/bin/dbt docs serve --project-dir dbt_project --profiles-dir .`.
+    """
+    settings = Settings.from_env()
+    try:
+        run_dbt(settings, ["docs", "generate"])
+    except DbtError as exc:
+        _fail(str(exc), 1)
+    click.echo(f"docs written to {settings.dbt_project_dir / 'target' / 'index.html'}")
+
+
+if __name__ == "__main__":
+    main()

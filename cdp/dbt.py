@@ -1,0 +1,57 @@
+"""Run dbt for the project as a subprocess, so its own progress lines stream to the terminal."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from cdp.config import Settings
+
+
+class DbtError(RuntimeError):
+    """dbt exited non-zero; its own output above says which model or test failed."""
+
+
+def dbt_executable() -> Path:
+    """The dbt script installed beside this interpreter (the project's venv)."""
+    candidate = Path(sys.executable).parent / "dbt"
+    if not candidate.exists():
+        raise DbtError(f"dbt is not installed next to {sys.executable}; run `make install`")
+    return candidate
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """The environment dbt needs: the warehouse path and the profiles folder."""
+    env = dict(os.environ)
+    env["CDP_DUCKDB_PATH"] = str(settings.warehouse_path)
+    env["DBT_PROFILES_DIR"] = str(settings.profiles_dir)
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    return env
+
+
+def run_dbt(settings: Settings, args: Sequence[str], *, quiet: bool = False) -> None:
+    """Run `dbt <args>` on the project; raise DbtError when it fails."""
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    command = [
+        str(dbt_executable()),
+        *args,
+        "--project-dir",
+        str(settings.dbt_project_dir),
+        "--profiles-dir",
+        str(settings.profiles_dir),
+    ]
+    completed = subprocess.run(
+        command,
+        env=dbt_env(settings),
+        cwd=settings.home,
+        stdout=subprocess.PIPE if quiet else None,
+        stderr=subprocess.STDOUT if quiet else None,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        detail = f"\n{completed.stdout}" if quiet and completed.stdout else ""
+        raise DbtError(f"dbt {' '.join(args)} failed (exit {completed.returncode}){detail}")
