@@ -1,0 +1,1 @@
+"""One module per source system: what it records about people and their activity."""
