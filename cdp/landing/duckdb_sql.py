@@ -1,0 +1,257 @@
+"""DuckDB SQL for landing: names, reading files into lines and records, writing rows.
+
+Pure functions that return SQL text; `duckdb_staging` and `duckdb_loader` run
+them. A text file is read by DuckDB's own CSV reader into a temporary table of
+physical lines; CSV records are framed and split from those lines. Casting and
+reject reasons are in `duckdb_casting`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cdp.landing.registry import DataType
+
+LINES = "_cdp_lines"
+MULTILINE = "_cdp_multiline_records"
+RECORDS = "_cdp_records"  # a view: over LINES, or over MULTILINE
+STAGED = "_cdp_staged"
+SCAN_ERRORS = "_cdp_scan_errors"
+SCAN_INFO = "_cdp_scans"
+TEMP_VIEWS = (RECORDS,)
+TEMP_TABLES = (LINES, MULTILINE, STAGED, SCAN_ERRORS, SCAN_INFO)
+
+# A four-byte delimiter that text files do not contain, so that read_csv returns
+# each physical line whole (see scan_lines for what happens if one does).
+_NO_DELIMITER = "\x1f\x1e\x1d\x1c"
+MAX_LINE_BYTES = 64 * 1024 * 1024
+SPACE = "[ \t\r]"  # what counts as space around a value and on a blank line
+
+# One CSV field (RFC 4180: comma-separated, '"' doubled inside a quoted value).
+_CSV_FIELD = r'"(?:[^"]|"")*"|[^,"]*'
+_CSV_RECORD = f"(?:{_CSV_FIELD})(?:,(?:{_CSV_FIELD}))*"
+_FIELD_SEPARATOR = "\x1f"  # stands for a comma between fields while splitting
+
+
+def ident(name: str) -> str:
+    """A quoted identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    """A quoted string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def file_path(path: str) -> str:
+    """A file path as a string literal DuckDB's readers take literally, not as a glob.
+
+    Readers expand `*`, `?` and `[...]`, so `orders[1].csv` would read
+    `orders1.csv`; each of those characters is wrapped in a one-character class.
+    """
+    return literal("".join(f"[{ch}]" if ch in "*?[" else ch for ch in path))
+
+
+def column_type(data_type: DataType) -> str:
+    """The DuckDB type of a portable type (timestamps are naive UTC)."""
+    if data_type.name == "decimal":
+        return f"DECIMAL({data_type.precision},{data_type.scale})"
+    return data_type.name.upper()
+
+
+def blank(expr: str) -> str:
+    """True when a line or value is null, empty or only spaces, tabs and CRs.
+
+    (A regular expression: DuckDB's trim() is several times slower.)
+    """
+    return f"regexp_full_match(coalesce({expr}, ''), '{SPACE}*')"
+
+
+# --- reading text files ---------------------------------------------------------
+
+
+def scan_lines(path: str) -> str:
+    """Physical lines of a text file as (line_no, line); a blank line is null or spaces.
+
+    read_csv with no quote character and a delimiter that never occurs splits on
+    line breaks only (LF, CRLF or a lone CR, mixed as they come) and drops a UTF-8
+    BOM. Not being strict, it would cut a line at the delimiter without a word,
+    so the caller checks the bytes read against the file (`line_bytes`). Lines it
+    cannot read (invalid UTF-8, longer than MAX_LINE_BYTES) go to SCAN_ERRORS
+    instead of stopping the scan; the caller fails the file then.
+    """
+    return f"""
+        create temp table {LINES} as
+        select ordinality as line_no, line
+        from read_csv(
+            {file_path(path)},
+            columns = {{'line': 'VARCHAR'}},
+            header = false,
+            auto_detect = false,
+            delim = {literal(_NO_DELIMITER)},
+            quote = '',
+            escape = '',
+            strict_mode = false,
+            max_line_size = {MAX_LINE_BYTES},
+            store_rejects = true,
+            rejects_table = {literal(SCAN_ERRORS)},
+            rejects_scan = {literal(SCAN_INFO)}
+        ) with ordinality
+    """
+
+
+def first_scan_error() -> str:
+    return f"""
+        select line, error_type::varchar, error_message
+        from {SCAN_ERRORS} order by line limit 1
+    """
+
+
+def line_bytes() -> str:
+    """Bytes of line content read, to compare with FileStats.text_bytes."""
+    return f"select coalesce(sum(strlen(line)), 0) from {LINES}"
+
+
+def _odd_quotes(expr: str) -> str:
+    """True when a line holds an odd number of '"'."""
+    odd = '[^"]*"(?:[^"]*"[^"]*")*[^"]*'
+    return f"(contains({expr}, '\"') and regexp_full_match({expr}, {literal(odd)}))"
+
+
+def has_odd_quote_line() -> str:
+    """Whether any line has an odd number of '"', i.e. a quoted value spans lines."""
+    return f"select coalesce(bool_or({_odd_quotes('line')}), false) from {LINES}"
+
+
+def csv_records(multiline: bool) -> list[str]:
+    """Statements that define the view RECORDS: (line_no, record, unterminated).
+
+    Blank lines are not records. Without quoted line breaks every other line is a
+    record. Otherwise a line continues the record before it while the count of
+    '"' so far is odd, and a record still inside quotes at the end of the file is
+    `unterminated`.
+    """
+    if not multiline:
+        return [
+            f"""create temp view {RECORDS} as
+                select line_no, line as record, false as unterminated
+                from {LINES} where not ({blank("line")})"""
+        ]
+    grouped = f"""
+        create temp table {MULTILINE} as
+        with parity as (
+            select line_no, coalesce(line, '') as line,
+                   case when {_odd_quotes("line")} then 1 else 0 end as odd
+            from {LINES}
+        ),
+        continued as (
+            select *, coalesce(sum(odd) over (
+                order by line_no rows between unbounded preceding and 1 preceding
+            ), 0) % 2 = 1 as continues
+            from parity
+        ),
+        numbered as (
+            select *, sum(case when continues then 0 else 1 end) over (
+                order by line_no rows unbounded preceding
+            ) as record_id
+            from continued
+        )
+        select min(line_no) as line_no,
+               string_agg(line, chr(10) order by line_no) as record,
+               sum(odd) % 2 = 1 as unterminated
+        from numbered group by record_id
+        order by line_no
+    """
+    view = f"""create temp view {RECORDS} as
+        select * from {MULTILINE} where unterminated or not ({blank("record")})"""
+    return [grouped, view]
+
+
+def csv_fields(record: str) -> str:
+    """The unquoted fields of a CSV record, or null when its quoting is malformed.
+
+    A record without quotes is split on commas. A well-formed quoted one is split
+    on '"' (padded with commas so that the pieces alternate: outside quotes,
+    inside quotes, ...): commas outside quotes become a separator, an empty piece
+    outside quotes is a doubled quote, then the pieces are joined and split on
+    the separator. That is twice as fast as regexp_extract_all, kept for records
+    that contain the separator character itself.
+    """
+    sep = _FIELD_SEPARATOR
+    pieces = f"string_split(',' || {record} || ',', '\"')"
+    fast = f"""string_split(array_to_string(list_transform({pieces}, lambda piece, i:
+                case when i % 2 = 0 then piece when piece = '' then '"'
+                     else replace(piece, ',', '{sep}') end), ''), '{sep}')[2:-2]"""
+    slow = f"""list_transform(
+            regexp_extract_all({record} || ',', {literal(f"({_CSV_FIELD}),")}, 1),
+            lambda f: case when starts_with(f, '"') then replace(f[2:-2], '""', '"') else f end
+        )"""
+    return f"""case
+        when not contains({record}, '"') then string_split({record}, ',')
+        when not regexp_full_match({record}, {literal(_CSV_RECORD)}) then null
+        when not contains({record}, '{sep}') then {fast}
+        else {slow}
+    end"""
+
+
+def csv_header() -> str:
+    return f"""
+        select line_no, {csv_fields("record")} as fields, unterminated
+        from {RECORDS} order by line_no limit 1
+    """
+
+
+def json_key_sets() -> str:
+    """The distinct key lists of the file's JSON lines, first seen first.
+
+    json_keys() gives [] for valid JSON that is not an object. (Invalid lines are
+    filtered out with json_valid() rather than caught with try(), which turns
+    slow, row by row, on every batch holding one.)
+    """
+    return f"""
+        with keyed as (
+            select line_no, json_keys(line) as keys from {LINES} where json_valid(line)
+        )
+        select keys from keyed where len(keys) > 0 group by keys order by min(line_no)
+    """
+
+
+# --- Parquet ----------------------------------------------------------------------
+
+
+def parquet_schema(path: str) -> str:
+    return f"describe select * from read_parquet({file_path(path)})"
+
+
+# --- committing -------------------------------------------------------------------
+
+
+def insert_loaded(
+    table: str, targets: Sequence[str], metadata: Sequence[str], loaded_at: str, source_file: str
+) -> str:
+    """Insert the good staged rows into raw.<table> with their load metadata.
+
+    The staging table is in file order and DuckDB preserves insertion order, so
+    rows land in file order without a sort.
+    """
+    names = ", ".join(ident(n) for n in [*targets, *metadata])
+    typed = "".join(f"t_{i}, " for i in range(1, len(targets) + 1))
+    return f"""
+        insert into raw.{ident(table)} ({names})
+        select {typed}timestamp {literal(loaded_at)}, {literal(source_file)}, line_no
+        from {STAGED} where reason is null
+    """
+
+
+def insert_rejects(table: str, rejects_table: str, loaded_at: str, source_file: str) -> str:
+    return f"""
+        insert into raw.{ident(rejects_table)}
+        select {literal(table)}, {literal(source_file)}, line_no, reason, raw_record,
+               timestamp {literal(loaded_at)}
+        from {STAGED} where reason is not null
+    """
+
+
+def staged_counts() -> str:
+    """Rows in and rows rejected."""
+    return f"select count(*), count(reason) from {STAGED}"

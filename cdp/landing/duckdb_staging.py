@@ -1,0 +1,117 @@
+"""Read one file into DuckDB's staging table (`_cdp_staged`), whatever its format.
+
+Each function runs the SQL of `duckdb_sql` on an open connection inside the
+file's transaction, and returns the column plan the staged columns follow.
+A file that cannot be staged at all raises FileFailed with the reason.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from cdp.landing import duckdb_casting as casting
+from cdp.landing import duckdb_sql as sql
+from cdp.landing.columns import ColumnPlan, plan_columns
+from cdp.landing.errors import FileFailed
+from cdp.landing.files import FileStats, SourceFile
+from cdp.landing.registry import TableSpec
+
+Connection = duckdb.DuckDBPyConnection
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of an exception message, without DuckDB's hints below it."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def drop_staging(con: Connection) -> None:
+    """Drop the temporary tables and views of the previous file, in one round trip."""
+    drops = [f"drop view if exists temp.{view}" for view in sql.TEMP_VIEWS]
+    drops += [f"drop table if exists temp.{table}" for table in sql.TEMP_TABLES]
+    con.execute(";\n".join(drops))
+
+
+def stage_file(
+    con: Connection, spec: TableSpec, file: SourceFile, stats: FileStats
+) -> ColumnPlan | None:
+    """Fill the staging table from the file; None for a CSV file without a header."""
+    drop_staging(con)
+    if spec.format == "parquet":
+        return _stage_parquet(con, spec, file)
+    _scan_lines(con, file, stats)
+    if spec.format == "csv":
+        return _stage_csv(con, spec)
+    return _stage_jsonl(con, spec)
+
+
+def _scan_lines(con: Connection, file: SourceFile, stats: FileStats) -> None:
+    try:
+        con.execute(sql.scan_lines(str(file.path)))
+    except duckdb.IOException as exc:
+        raise FileFailed(f"cannot read file: {one_line(exc)}") from exc
+    error = con.execute(sql.first_scan_error()).fetchone()
+    if error is not None:
+        line, kind, message = error
+        if kind == "INVALID ENCODING":
+            raise FileFailed(f"not valid UTF-8 (first bad byte on line {line})")
+        if kind == "LINE SIZE OVER MAXIMUM":
+            raise FileFailed(f"line {line} is longer than {sql.MAX_LINE_BYTES // 2**20} MiB")
+        raise FileFailed(f"line {line} cannot be read: {message}")
+    read = con.execute(sql.line_bytes()).fetchone()
+    if read is None or int(read[0]) != stats.text_bytes:
+        raise FileFailed(
+            "the lines read do not add up to the file's size: it contains the "
+            "reserved byte sequence 1F 1E 1D 1C, or it changed while being read"
+        )
+
+
+def _stage_csv(con: Connection, spec: TableSpec) -> ColumnPlan | None:
+    odd = con.execute(sql.has_odd_quote_line()).fetchone()
+    for statement in sql.csv_records(multiline=bool(odd and odd[0])):
+        con.execute(statement)
+    header = con.execute(sql.csv_header()).fetchone()
+    if header is None:
+        return None
+    line_no, fields, unterminated = header
+    if fields is None or unterminated:
+        raise FileFailed(f"the header (line {line_no}) is not valid CSV")
+    plan = plan_columns(spec, fields, strict=True)
+    con.execute(
+        casting.stage_csv(
+            plan.columns, set(spec.required), int(line_no), plan.missing_required_reason()
+        )
+    )
+    return plan
+
+
+def _stage_jsonl(con: Connection, spec: TableSpec) -> ColumnPlan:
+    key_sets = con.execute(sql.json_key_sets()).fetchall()
+    keys = list(dict.fromkeys(str(key) for (keys,) in key_sets for key in keys))
+    plan = plan_columns(spec, keys, strict=False)
+    con.execute(
+        casting.stage_jsonl(plan.columns, set(spec.required), plan.missing_required_reason())
+    )
+    if not keys:  # no JSON object with a key: every row is rejected anyway, say it once
+        return ColumnPlan(plan.columns, (), (), ())
+    return plan
+
+
+def _stage_parquet(con: Connection, spec: TableSpec, file: SourceFile) -> ColumnPlan:
+    path = str(file.path)
+    try:
+        schema = con.execute(sql.parquet_schema(path)).fetchall()
+    except duckdb.Error as exc:
+        raise FileFailed(f"not a readable Parquet file: {one_line(exc)}") from exc
+    types = {str(row[0]): str(row[1]) for row in schema}
+    plan = plan_columns(spec, list(types), strict=True)
+    con.execute(
+        casting.stage_parquet(
+            path,
+            plan.columns,
+            [types[c.source] for c in plan.columns],
+            set(spec.required),
+            plan.missing_required_reason(),
+        )
+    )
+    return plan

@@ -1,0 +1,124 @@
+"""The input folder: which files wait to be landed, and their content hashes.
+
+Layout: `<input>/<table_name>/*.<csv|jsonl|parquet>`, one sub-folder per raw
+table. Only the direct children of a table folder are read; hidden entries
+(names starting with '.') are ignored without a word, anything else that does
+not fit gives a warning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cdp.landing.errors import LandingError
+from cdp.landing.registry import Registry
+
+_HASH_CHUNK = 4 * 1024 * 1024
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One input file: its path, and its path relative to the input folder (for the record)."""
+
+    table: str
+    path: Path
+    relative: str
+
+
+@dataclass
+class Discovery:
+    """The files found per declared table, plus warnings about everything else."""
+
+    files: dict[str, list[SourceFile]] = field(default_factory=dict)
+    table_warnings: dict[str, list[str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def check_input_dir(input_dir: Path) -> None:
+    """Raise LandingError unless input_dir is a folder we can list."""
+    if not input_dir.exists():
+        raise LandingError(f"input folder not found: {input_dir}")
+    if not input_dir.is_dir():
+        raise LandingError(f"input path is not a folder: {input_dir}")
+    if not os.access(input_dir, os.R_OK | os.X_OK):
+        raise LandingError(f"input folder is not readable: {input_dir}")
+    try:
+        with os.scandir(input_dir):
+            pass
+    except OSError as exc:
+        raise LandingError(f"input folder is not readable: {input_dir} ({exc.strerror})") from exc
+
+
+def discover(input_dir: Path, registry: Registry) -> Discovery:
+    """List the landing files of every declared table, in path order."""
+    found = Discovery()
+    for table in registry:
+        found.files[table.name] = []
+        found.table_warnings[table.name] = []
+    for entry in sorted(input_dir.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        spec = registry.get(entry.name)
+        if not entry.is_dir():
+            found.warnings.append(f"ignored {entry.name}: files belong in a sub-folder per table")
+        elif spec is None:
+            found.warnings.append(
+                f"ignored sub-folder {entry.name}/: no raw table of that name is declared"
+            )
+        else:
+            _discover_table(input_dir, entry, spec.extension, found)
+    return found
+
+
+def _discover_table(input_dir: Path, folder: Path, extension: str, found: Discovery) -> None:
+    table = folder.name
+    warnings = found.table_warnings[table]
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as exc:
+        warnings.append(f"cannot list {table}/: {exc.strerror}")
+        return
+    for entry in entries:
+        relative = entry.relative_to(input_dir).as_posix()
+        if entry.name.startswith("."):
+            continue
+        if entry.is_file() and entry.suffix.lower() == extension:
+            found.files[table].append(SourceFile(table, entry, relative))
+        elif entry.is_dir():
+            warnings.append(f"ignored {relative}/: sub-folders of a table folder are not read")
+        else:
+            warnings.append(f"ignored {relative}: {table} is landed from {extension} files")
+
+
+@dataclass(frozen=True)
+class FileStats:
+    """What one pass over a file's bytes tells: its identity and its text size.
+
+    `text_bytes` is the size less a UTF-8 BOM and every CR and LF byte: the bytes
+    a line reader must return as line content, which lets the loader prove that
+    it read every byte of a text file.
+    """
+
+    sha256: str
+    size: int
+    text_bytes: int
+
+
+def inspect_file(path: Path) -> FileStats:
+    """Hash and measure a file in one streaming pass; raises OSError."""
+    digest = hashlib.sha256()
+    size = line_break_bytes = 0
+    bom = False
+    with path.open("rb") as handle:
+        while chunk := handle.read(_HASH_CHUNK):
+            if size == 0:
+                bom = chunk.startswith(_UTF8_BOM)
+            digest.update(chunk)
+            size += len(chunk)
+            line_break_bytes += chunk.count(b"\n") + chunk.count(b"\r")
+    text_bytes = size - line_break_bytes - (len(_UTF8_BOM) if bom else 0)
+    return FileStats(digest.hexdigest(), size, text_bytes)

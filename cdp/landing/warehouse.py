@@ -1,0 +1,40 @@
+"""The interface the ingest run needs from a warehouse.
+
+Only DuckDB implements it today (`duckdb_loader.DuckDBWarehouse`); a PostgreSQL
+or Spark loader would implement the same four methods with its own SQL.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from cdp.landing.files import FileStats, SourceFile
+from cdp.landing.manifest import ManifestEntry
+from cdp.landing.registry import Registry, TableSpec
+from cdp.landing.result import FileResult
+
+
+class Warehouse(Protocol):
+    def prepare(self, registry: Registry) -> list[str]:
+        """Create the raw schema, bookkeeping tables and missing raw tables; return warnings."""
+        ...
+
+    def landed_as(self, table: str, sha256: str) -> str | None:
+        """The file already landed into `table` with this content hash, if any."""
+        ...
+
+    def land_file(
+        self, spec: TableSpec, file: SourceFile, stats: FileStats, loaded_at: datetime
+    ) -> FileResult:
+        """Land one file in one transaction: its rows, its rejects and its manifest row.
+
+        Raises FileFailed (after rolling back) when the file as a whole cannot be landed.
+        """
+        ...
+
+    def record_failure(self, entry: ManifestEntry) -> None:
+        """Record a file that could not be landed (a `failed` manifest row)."""
+        ...
+
+    def close(self) -> None: ...
