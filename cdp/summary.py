@@ -11,6 +11,8 @@ from pathlib import Path
 
 import duckdb
 
+from cdp.landing import raw_table_counts
+
 
 @dataclass(frozen=True)
 class RunSummary:
@@ -66,19 +68,9 @@ def collect_summary(warehouse_path: Path) -> RunSummary:
     """Read the report's figures from the warehouse (read-only)."""
     if not warehouse_path.exists():
         return RunSummary()
+    raw = raw_table_counts(warehouse_path)
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         relations = _relations(con)
-        raw: dict[str, tuple[int, int]] = {}
-        rejected: dict[str, int] = {}
-        if ("raw", "_rejects") in relations:
-            rejected = dict(
-                con.execute(
-                    "select table_name, count(*) from raw._rejects group by table_name"
-                ).fetchall()
-            )
-        for schema, name in sorted(relations):
-            if schema == "raw" and not name.startswith("_"):
-                raw[name] = (_count(con, schema, name), int(rejected.get(name, 0)))
         staging = {
             name: _count(con, schema, name)
             for schema, name in sorted(relations)
