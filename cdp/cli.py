@@ -16,6 +16,7 @@ import click
 from cdp.config import Settings
 from cdp.dbt import DbtError, run_dbt
 from cdp.summary import collect_summary
+from reverse_etl.cli import sync
 
 DEFAULT_CUSTOMERS = 5_000
 DEFAULT_SEED = 42
@@ -226,6 +227,9 @@ def docs() -> None:
         _fail(str(exc), 1)
     click.echo(f"docs written to {settings.dbt_project_dir / 'target' / 'index.html'}")
 
+
+
+main.add_command(sync)
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,121 @@
+"""`cdp sync`: plan, check or run the syncs of a YAML file against a DuckDB warehouse.
+
+Exit codes: 0 all selected syncs succeeded; 1 a sync (or check) failed;
+2 bad input (invalid YAML, unknown sync name, missing file).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from reverse_etl.config import SyncDefinition, load_syncs
+from reverse_etl.destinations import build_destination
+from reverse_etl.engine.plan import plan_sync
+from reverse_etl.engine.runner import run_sync
+from reverse_etl.errors import ConfigError, ReverseEtlError
+
+
+def _select(syncs: list[SyncDefinition], names: tuple[str, ...]) -> list[SyncDefinition]:
+    if not names:
+        return syncs
+    known = {s.name: s for s in syncs}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ConfigError(f"unknown sync {', '.join(unknown)}; defined: {', '.join(sorted(known))}")
+    return [known[n] for n in names]
+
+
+def _echo_progress(name: str):  # type: ignore[no-untyped-def]
+    started = time.monotonic()
+
+    def progress(message: str) -> None:
+        click.echo(f"[{time.monotonic() - started:7.1f}s] {name}: {message}")
+
+    return progress
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="Sync definitions YAML (see reverse_etl/README.md).",
+)
+@click.option(
+    "--warehouse",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="CDP_DUCKDB_PATH",
+    required=True,
+    help="DuckDB warehouse file [env: CDP_DUCKDB_PATH].",
+)
+@click.option("--sync", "names", multiple=True, help="Only this sync (repeatable).")
+@click.option(
+    "--plan", is_flag=True, help="Show what would be added, updated, removed; send nothing."
+)
+@click.option("--full-resync", is_flag=True, help="Resend every row as if never sent.")
+@click.option(
+    "--check", is_flag=True, help="Check each destination's credentials and reachability."
+)
+def sync(
+    config_path: Path,
+    warehouse: Path,
+    names: tuple[str, ...],
+    plan: bool,
+    full_resync: bool,
+    check: bool,
+) -> None:
+    """Sync warehouse models to destinations, sending only what changed.
+
+    Each run first reconciles batches a crashed run left unrecorded, then diffs
+    the source model against the state the destination acknowledged, and sends
+    removes, adds and updates in batches, recording state after each
+    acknowledgement.
+    """
+    try:
+        selected = _select(load_syncs(config_path), names)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    if not plan and not check and not warehouse.parent.is_dir():
+        click.echo(f"error: warehouse folder {warehouse.parent} does not exist", err=True)
+        sys.exit(2)
+
+    failed = False
+    for definition in selected:
+        try:
+            if plan:
+                click.echo(plan_sync(definition, warehouse, full_resync=full_resync).render())
+            elif check:
+                destination = build_destination(definition.destination, definition.context)
+                try:
+                    destination.check()
+                finally:
+                    destination.close()
+                click.echo(f"sync {definition.name}: {definition.destination.type} destination ok")
+            else:
+                result = run_sync(
+                    definition,
+                    warehouse,
+                    full_resync=full_resync,
+                    progress=_echo_progress(definition.name),
+                )
+                click.echo(result.render())
+                failed |= result.status != "succeeded"
+        except ReverseEtlError as exc:
+            click.echo(f"error: sync {definition.name}: {exc}", err=True)
+            failed = True
+    if failed:
+        sys.exit(1)
+
+
+def main() -> None:  # `python -m reverse_etl.cli`
+    sync()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""Sync definitions: the YAML file, its pydantic models, and errors that name the field.
+
+    syncs:
+      - name: vip_to_mailchimp
+        source: marts.segment_vip_members
+        primary_key: customer_id
+        mode: audience
+        destination: {type: mailchimp, api_key_env: MAILCHIMP_API_KEY, list_id: a1b2c3, tag: VIP}
+        fields:
+          email_address: {source: email, type: email}
+          FNAME: first_name
+
+Every key is documented in reverse_etl/README.md. Validation errors are
+collected for all syncs and reported as `sync '<name>': <field.path>: <problem>`;
+input values are never echoed (they may be secrets or personal data).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml  # type: ignore[import-untyped]
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from reverse_etl.batch import Mode, SyncContext
+from reverse_etl.destinations import AnyDestinationSettings
+from reverse_etl.errors import ConfigError
+
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)]
+
+
+class FieldType(StrEnum):
+    """How a mapped value is normalised and validated before it is hashed or sent."""
+
+    STRING = "string"  # sent as stored in the warehouse
+    EMAIL = "email"  # trimmed, lower-cased, syntax-checked
+    PHONE = "phone"  # spaces, dots, dashes and brackets removed; must be E.164 (+4915...)
+
+
+class FieldMapping(BaseModel):
+    """One destination field: which source column feeds it and how to treat it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: Identifier
+    type: FieldType = FieldType.STRING
+    required: bool = Field(False, description="Reject the row if the value is null or empty.")
+
+
+class SyncDefinition(BaseModel):
+    """One sync: a warehouse relation, a destination, and how rows map onto it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=100)
+    source: str = Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$",
+        description="Warehouse relation as schema.table.",
+    )
+    primary_key: Identifier
+    mode: Mode
+    destination: AnyDestinationSettings
+    fields: dict[Identifier, FieldMapping] = Field(min_length=1)
+    hashed_identifiers: list[Identifier] = Field(default_factory=list)
+    consent_purpose: str | None = Field(
+        None, description="Consent purpose the model's rows must have (carried, not enforced yet)."
+    )
+    schedule: str | None = Field(None, description="Scheduling hint for the orchestrator.")
+    max_row_retries: int = Field(3, ge=1, le=100)
+    description: str | None = None
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        """`FNAME: first_name` is short for `FNAME: {source: first_name}`."""
+        if isinstance(value, dict):
+            return {k: {"source": v} if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SyncDefinition:
+        problems: list[str] = []
+        dest = self.destination
+        if self.mode not in dest.supported_modes:
+            supported = ", ".join(sorted(m.value for m in dest.supported_modes))
+            problems.append(
+                f"mode: '{self.mode.value}' is not supported by the {dest.type} destination "
+                f"(supported: {supported})"
+            )
+        for name in self.hashed_identifiers:
+            if name not in self.fields:
+                problems.append(f"hashed_identifiers: '{name}' is not a key of fields")
+        identity = dest.identity_field
+        if identity is not None:
+            mapping = self.fields.get(identity)
+            if mapping is None:
+                problems.append(f"fields: the {dest.type} destination needs a '{identity}' field")
+            elif mapping.type is not FieldType.EMAIL:
+                problems.append(f"fields.{identity}.type: must be 'email' for {dest.type}")
+            if identity in self.hashed_identifiers:
+                problems.append(
+                    f"hashed_identifiers: '{identity}' must be sent in clear to {dest.type}"
+                )
+        problems.extend(dest.sync_problems(self.context))
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def context(self) -> SyncContext:
+        return SyncContext(sync_name=self.name, mode=self.mode, fields=tuple(self.fields))
+
+    @property
+    def identity_field(self) -> str | None:
+        return self.destination.identity_field
+
+    @property
+    def source_schema(self) -> str:
+        return self.source.split(".", 1)[0]
+
+    @property
+    def source_table(self) -> str:
+        return self.source.split(".", 1)[1]
+
+
+def _format_error(sync: str, exc: ValidationError, dest_type: Any) -> list[str]:
+    lines = []
+    for err in exc.errors(include_input=False, include_url=False):
+        parts = [str(p) for p in err["loc"]]
+        # Drop the discriminator pydantic inserts (destination.mailchimp.list_id).
+        if len(parts) > 1 and parts[0] == "destination" and parts[1] == str(dest_type):
+            del parts[1]
+        where = ".".join(parts)
+        message = err["msg"].removeprefix("Value error, ")
+        lines.append(f"sync '{sync}': {where + ': ' if where else ''}{message}")
+    return lines
+
+
+def parse_syncs(data: Any, origin: str = "<config>") -> list[SyncDefinition]:
+    """Validate already-parsed YAML (a `syncs:` mapping or a bare list)."""
+    if isinstance(data, dict) and set(data) == {"syncs"}:
+        data = data["syncs"]
+    if not isinstance(data, list) or not data:
+        raise ConfigError(f"{origin}: expected a non-empty list of syncs under 'syncs:'")
+    syncs: list[SyncDefinition] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(data):
+        label = f"#{index + 1}"
+        dest_type = None
+        if isinstance(raw, dict):
+            label = str(raw.get("name") or label)
+            if isinstance(raw.get("destination"), dict):
+                dest_type = raw["destination"].get("type")
+        try:
+            sync = SyncDefinition.model_validate(raw)
+        except ValidationError as exc:
+            problems.extend(_format_error(label, exc, dest_type))
+            continue
+        if sync.name in seen:
+            problems.append(f"sync '{sync.name}': name: defined more than once")
+        seen.add(sync.name)
+        syncs.append(sync)
+    if problems:
+        raise ConfigError(f"{origin}: invalid sync definitions:\n  " + "\n  ".join(problems))
+    return syncs
+
+
+def load_syncs(path: Path) -> list[SyncDefinition]:
+    """Read and validate a sync YAML file. Raises ConfigError with every problem found."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}:{where}: not valid YAML") from None
+    return parse_syncs(data, str(path))

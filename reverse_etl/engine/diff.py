@@ -1,0 +1,315 @@
+"""The diff, computed inside DuckDB so it scales to millions of keys.
+
+1. Project the source relation onto the sync's fields: normalise emails and
+   phones, validate them, hash the hashed identifiers, build the payload with
+   `json_object` and its content hash with md5.
+2. Full-outer-join that projection with `reverse_etl.sync_state` for the sync:
+   add (key not acknowledged, or marked for full resync), change (hash differs),
+   remove (acknowledged key no longer in the source).
+3. Apply the mode (see README "Modes"): which kinds are sent, forgotten or ignored;
+   an identity change (a new email for a key) becomes remove(old) + add(new)
+   when the mode sends removes.
+4. Set aside rows that fail validation and rows whose exact content was
+   terminally rejected before.
+
+Results land in temp tables `retl_send` (phase, seq, key, payload, ...),
+`retl_invalid` (key, content_hash, reason) and `retl_forget` (key).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import duckdb
+
+from reverse_etl.batch import Mode, Phase, Row
+from reverse_etl.config import FieldMapping, FieldType, SyncDefinition
+from reverse_etl.engine.schema import SCHEMA
+from reverse_etl.engine.sql import literal, quote
+from reverse_etl.errors import SourceError
+
+# RFC 5322 "dot-atom" local part, LDH domain labels, alphabetic TLD; applied to
+# the trimmed, lower-cased address. Deliberately strict: a rejected row is reported,
+# a bad address sent to a destination is not.
+EMAIL_PATTERN = (
+    r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+)
+# E.164 after removing spaces, dots, dashes and brackets: + then 8 to 15 digits.
+PHONE_PATTERN = r"^\+[1-9][0-9]{7,14}$"
+
+SEND_KINDS: dict[Mode, frozenset[str]] = {
+    Mode.AUDIENCE: frozenset({"add", "change", "remove"}),
+    Mode.MIRROR: frozenset({"add", "change", "remove"}),
+    Mode.UPSERT: frozenset({"add", "change"}),
+    Mode.UPDATE_ONLY: frozenset({"add", "change"}),
+    Mode.INSERT_ONLY: frozenset({"add"}),
+}
+"""Kinds of difference each mode sends. Removes not sent are forgotten (state row
+deleted) except in insert-only, which keeps them so a key is never inserted twice."""
+
+
+def _field_sql(name: str, mapping: FieldMapping, hashed: bool) -> tuple[str, list[str]]:
+    """(value expression, [problem expressions yielding a reason or NULL])."""
+    col = quote(mapping.source)
+    problems: list[str] = []
+    if mapping.type is FieldType.EMAIL:
+        value = f"nullif(lower(trim(cast({col} as varchar))), '')"
+        problems.append(
+            f"case when {value} is not null and (length({value}) > 254 or not "
+            f"regexp_full_match({value}, {literal(EMAIL_PATTERN)})) then "
+            f"{literal(f'invalid email address in {name}')} end"
+        )
+    elif mapping.type is FieldType.PHONE:
+        stripped = f"regexp_replace(trim(cast({col} as varchar)), '[\\s().-]', '', 'g')"
+        international = (
+            f"case when {stripped} like '00%' then '+' || {stripped}[3:] else {stripped} end"
+        )
+        value = f"nullif({international}, '')"
+        problems.append(
+            f"case when {value} is not null and not regexp_full_match({value}, "
+            f"{literal(PHONE_PATTERN)}) then "
+            f"{literal(f'invalid phone number in {name} (expected E.164, e.g. +4915112345678)')}"
+            " end"
+        )
+    else:
+        value = col
+    if mapping.required:
+        problems.insert(
+            0,
+            f"case when {value} is null or trim(cast({value} as varchar)) = '' then "
+            f"{literal(f'missing {name}')} end",
+        )
+    if hashed:
+        value = f"sha256(cast({value} as varchar))"
+    return value, problems
+
+
+def source_sql(sync: SyncDefinition) -> str:
+    """SELECT key, payload, content_hash, invalid_reason, identity FROM the source."""
+    identity = sync.identity_field
+    values: list[str] = []
+    problems: list[str] = []
+    identity_expr = "null"
+    # Sorted, so the payload (and its hash) does not depend on the YAML's key order.
+    for name, mapping in sorted(sync.fields.items()):
+        value, field_problems = _field_sql(name, mapping, name in sync.hashed_identifiers)
+        values.append(f"{literal(name)}, {value}")
+        problems.extend(field_problems)
+        if name == identity:
+            identity_expr = value
+            problems.insert(0, f"case when {value} is null then {literal(f'missing {name}')} end")
+    invalid = f"coalesce({', '.join(problems)})" if problems else "null"
+    relation = f"{quote(sync.source_schema)}.{quote(sync.source_table)}"
+    return f"""
+        select
+            cast({quote(sync.primary_key)} as varchar) as key,
+            cast(json_object({", ".join(values)}) as varchar) as payload,
+            {invalid} as invalid_reason,
+            {identity_expr} as identity
+        from {relation}
+        where {quote(sync.primary_key)} is not null
+    """
+
+
+@dataclass(frozen=True)
+class DiffCounts:
+    """What a run would do. `skipped`: rows whose content was terminally rejected before."""
+
+    adds: int = 0
+    changes: int = 0
+    removes: int = 0
+    forgets: int = 0
+    ignored: int = 0
+    invalid: int = 0
+    skipped: int = 0
+    source_rows: int = 0
+    null_keys: int = 0
+
+    @property
+    def to_send(self) -> int:
+        return self.adds + self.changes + self.removes
+
+
+def compute_diff(
+    con: duckdb.DuckDBPyConnection, sync: SyncDefinition, rejection_epoch: int
+) -> DiffCounts:
+    """Materialise retl_send / retl_invalid / retl_forget for `sync`; return the counts.
+
+    `rejection_epoch`: rejections from runs before this run id are ignored (full resync).
+    """
+    relation = f"{quote(sync.source_schema)}.{quote(sync.source_table)}"
+    try:
+        total, null_keys = con.execute(
+            f"select count(*), count(*) filter (where {quote(sync.primary_key)} is null) "
+            f"from {relation}"
+        ).fetchone()  # type: ignore[misc]
+        con.execute(f"create or replace temp table retl_raw as {source_sql(sync)}")
+    except duckdb.Error as exc:
+        raise SourceError(f"sync '{sync.name}': cannot read source {sync.source}: {exc}") from exc
+
+    dupes = con.execute(
+        "select key from retl_raw group by key having count(*) > 1 order by key limit 5"
+    ).fetchall()
+    if dupes:
+        shown = ", ".join(repr(d[0]) for d in dupes)
+        raise SourceError(
+            f"sync '{sync.name}': primary_key {sync.primary_key} is not unique in "
+            f"{sync.source} (e.g. {shown})"
+        )
+    identity = sync.identity_field
+    con.execute(
+        f"""
+        create or replace temp table retl_source as
+        select
+            key,
+            payload,
+            md5(payload) as content_hash,
+            coalesce(
+                invalid_reason,
+                case when identity is not null and key <> first_value(key) over w then
+                    'duplicate {identity or "identity"}: the same value is mapped from key '
+                    || first_value(key) over w
+                end
+            ) as invalid_reason,
+            identity
+        from retl_raw
+        window w as (partition by identity order by key)
+        """
+    )
+    identity_path = literal(f"$.{identity}") if identity else "null"
+    send = SEND_KINDS[sync.mode]
+    split_identity = "true" if "remove" in send and identity is not None else "false"
+    con.execute(
+        f"""
+        create or replace temp table retl_joined as
+        with state as (
+            select key, content_hash, payload, destination_id
+            from {SCHEMA}.sync_state where sync_name = {literal(sync.name)}
+        )
+        select
+            coalesce(s.key, t.key) as key,
+            case
+                when s.key is null then 'remove'
+                when t.key is null or t.content_hash is null then 'add'
+                when s.content_hash <> t.content_hash then 'change'
+            end as kind,
+            s.payload,
+            s.content_hash,
+            s.invalid_reason,
+            cast(t.payload as varchar) as previous,
+            t.content_hash as previous_hash,
+            t.destination_id,
+            {split_identity} and t.key is not null and s.key is not null
+                and s.identity is distinct from json_extract_string(t.payload, {identity_path})
+                as identity_changed
+        from retl_source s
+        full outer join state t on s.key = t.key
+        where s.key is null or t.key is null or t.content_hash is null
+            or s.content_hash <> t.content_hash
+        """
+    )
+    con.execute(
+        f"""
+        create or replace temp table retl_candidates as
+        with terminal as (
+            select distinct key, content_hash from {SCHEMA}.sync_rejections
+            where sync_name = {literal(sync.name)} and terminal
+                and run_id >= {literal(rejection_epoch)}
+        ),
+        expanded as (
+            -- an identity change leaves as the old record and enters as the new one
+            select key, 'remove' as kind, previous as payload, previous_hash as content_hash,
+                   null as invalid_reason, null as previous, destination_id
+            from retl_joined where kind = 'remove' or (kind = 'change' and identity_changed)
+            union all
+            select key, case when identity_changed then 'add' else kind end, payload,
+                   content_hash, invalid_reason, previous, destination_id
+            from retl_joined where kind in ('add', 'change')
+        )
+        select e.*, t.key is not null as was_terminal
+        from expanded e
+        left join terminal t on t.key = e.key and t.content_hash is not distinct from e.content_hash
+        """
+    )
+    kinds = ", ".join(literal(k) for k in sorted(send))
+    forget = "false" if sync.mode is Mode.INSERT_ONLY or "remove" in send else "kind = 'remove'"
+    con.execute(
+        f"""
+        create or replace temp table retl_send as
+        select kind as phase,
+               row_number() over (partition by kind order by key) as seq,
+               key, payload, content_hash, previous, destination_id
+        from retl_candidates
+        where kind in ({kinds}) and invalid_reason is null and not was_terminal
+        order by phase, seq
+        """
+    )
+    con.execute(
+        f"""
+        create or replace temp table retl_invalid as
+        select key, content_hash, invalid_reason as reason from retl_candidates
+        where kind in ({kinds}) and invalid_reason is not null and not was_terminal
+        order by key
+        """
+    )
+    con.execute(
+        f"create or replace temp table retl_forget as "
+        f"select key from retl_candidates where {forget} order by key"
+    )
+    counts = dict(
+        con.execute(
+            f"""
+            select 'send_' || phase, count(*) from retl_send group by phase
+            union all select 'invalid', count(*) from retl_invalid
+            union all select 'forget', count(*) from retl_forget
+            union all select 'skipped', count(*) from retl_candidates
+                where kind in ({kinds}) and was_terminal
+            union all select 'ignored', count(*) from retl_candidates
+                where kind not in ({kinds}) and not ({forget})
+            """
+        ).fetchall()
+    )
+    return DiffCounts(
+        adds=counts.get("send_add", 0),
+        changes=counts.get("send_change", 0),
+        removes=counts.get("send_remove", 0),
+        forgets=counts.get("forget", 0),
+        ignored=counts.get("ignored", 0),
+        invalid=counts.get("invalid", 0),
+        skipped=counts.get("skipped", 0),
+        source_rows=int(total),
+        null_keys=int(null_keys),
+    )
+
+
+def read_batch_rows(
+    con: duckdb.DuckDBPyConnection, phase: Phase, first_seq: int, size: int
+) -> list[Row]:
+    """Rows `first_seq .. first_seq + size - 1` of `phase` from retl_send, in key order."""
+    records = con.execute(
+        f"""
+        select key, payload, content_hash, previous, destination_id from retl_send
+        where phase = {literal(phase.value)} and seq >= {first_seq}
+            and seq < {first_seq + size}
+        order by seq
+        """
+    ).fetchall()
+    return [
+        Row(
+            key=key,
+            payload=json.loads(payload),
+            content_hash=content_hash,
+            previous=json.loads(previous) if previous is not None else None,
+            destination_id=destination_id,
+        )
+        for key, payload, content_hash, previous, destination_id in records
+    ]
+
+
+def phase_size(con: duckdb.DuckDBPyConnection, phase: Phase) -> int:
+    row = con.execute(
+        f"select count(*) from retl_send where phase = {literal(phase.value)}"
+    ).fetchone()
+    return int(row[0]) if row else 0

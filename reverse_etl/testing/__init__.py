@@ -1,0 +1,17 @@
+"""Contract servers: local HTTP servers that enforce a destination API's documented
+contract (paths, auth, batch limits, rate limits, error shapes) and record what
+they accepted, so tests and the demo can sync over real HTTP without a SaaS account.
+"""
+
+from reverse_etl.testing.hubspot_server import HubSpotContractServer
+from reverse_etl.testing.mailchimp_server import MailchimpContractServer
+from reverse_etl.testing.server import ContractServer, Faults
+from reverse_etl.testing.webhook_server import WebhookContractServer
+
+__all__ = [
+    "ContractServer",
+    "Faults",
+    "HubSpotContractServer",
+    "MailchimpContractServer",
+    "WebhookContractServer",
+]

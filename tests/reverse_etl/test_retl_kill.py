@@ -1,0 +1,107 @@
+"""Kill the sync process at many points; re-running must deliver every row exactly once.
+
+Each destination gets a chain of CLI runs in child processes. Every run but the
+last is killed somewhere: by the contract server (SIGKILL right after it applied
+the k-th write, before answering: the "acknowledged but not recorded" window) or
+by the engine's crash points (os._exit before sending, after the acknowledgement,
+after the commit, while reconciling a batch left by the previous crash). The last
+run completes. The writes the server counted must then equal, per key and kind,
+those of an uninterrupted reference sync of the same data, and the destination
+must hold exactly the source model. Two phases: the initial load, then a mix of
+updates, removes, adds and an address change.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from retl_support import (
+    PYTHON,
+    Harness,
+    expected_audience,
+    make_server,
+    people,
+    query,
+    subprocess_env,
+    write_source,
+)
+
+from reverse_etl.engine.runner import run_sync
+
+Kill = tuple[str, object]  # ("writes", k) or ("crash", "point:n")
+
+PHASES: list[list[Kill]] = [
+    [
+        ("writes", 1),
+        ("crash", "reconciled:1"),
+        ("writes", 2),
+        ("crash", "acknowledged:2"),
+        ("crash", "outbox_written:2"),
+        ("writes", 3),
+        ("crash", "committed:1"),
+    ],
+    [
+        ("writes", 2),
+        ("crash", "acknowledged:1"),
+        ("writes", 1),
+        ("crash", "reconciled:1"),
+        ("crash", "outbox_written:1"),
+    ],
+]
+
+
+def phase_rows() -> list[list[tuple[int, str, str]]]:
+    initial = people(40)
+    changed = [(i, e, f"Renamed{i}") if i % 4 == 0 else (i, e, f) for i, e, f in initial]
+    changed = [r for r in changed if r[0] % 5 != 0] + people(6, start=200)
+    changed = [(7, "moved7@example.com", "First7") if r[0] == 7 else r for r in changed]
+    return [initial, changed]
+
+
+def run_cli(config: Path, warehouse: Path, h: Harness, kill: Kill | None) -> int:
+    extra = {"CDP_REVERSE_ETL_CRASH_AT": str(kill[1])} if kill and kill[0] == "crash" else {}
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "reverse_etl.cli", "--config", str(config), "--warehouse", str(warehouse)],
+        env=subprocess_env(**extra),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    if kill and kill[0] == "writes":
+        h.server.faults.kill_after_writes(proc.pid, int(kill[1]))  # type: ignore[call-overload]
+    out, err = proc.communicate(timeout=60)
+    h.server.faults.clear()
+    if kill is None:
+        assert proc.returncode == 0, out + err
+    else:
+        assert proc.returncode in (0, 137, -9), out + err
+    return proc.returncode
+
+
+@pytest.mark.parametrize("kind", ["webhook", "mailchimp", "hubspot"])
+def test_killed_runs_deliver_every_row_exactly_once(kind: str, tmp_path: Path):
+    overrides = {"destination": {"batch_size": 4}}
+    with make_server(kind) as server, make_server(kind) as reference_server:
+        h, ref = Harness(kind, server), Harness(kind, reference_server)
+        warehouse, ref_warehouse = tmp_path / "w.duckdb", tmp_path / "ref.duckdb"
+        config = h.write_config(tmp_path / "syncs.yaml", **overrides)
+        killed = 0
+        for kills, rows in zip(PHASES, phase_rows(), strict=True):
+            write_source(warehouse, rows)
+            write_source(ref_warehouse, rows)
+            assert run_sync(ref.sync(**overrides), ref_warehouse).status == "succeeded"
+            for kill in kills:
+                killed += run_cli(config, warehouse, h, kill) != 0
+            run_cli(config, warehouse, h, None)
+
+            assert h.writes() == ref.writes(), f"{kind}: deliveries differ from reference"
+            assert h.audience() == expected_audience(rows)
+            assert query(warehouse, "select count(*) from reverse_etl.sync_outbox") == [(0,)]
+            state = {k for (k,) in query(warehouse, "select key from reverse_etl.sync_state")}
+            assert state == {str(r[0]) for r in rows}
+        assert killed >= 10, f"only {killed} runs were actually killed"
+        assert max(ref.writes().values()) <= 2
+        # And a run with nothing to do sends nothing.
+        assert run_sync(h.sync(**overrides), warehouse).requests == 0
