@@ -1,6 +1,6 @@
 """Benchmark: diff time on a large audience and delivery rate to an unthrottled destination.
 
-    python -m reverse_etl.bench [--rows 1000000] [--send-rows 200000] [--batch-size 1000]
+    .venv/bin/python benchmarks/reverse_etl/bench_sync.py [--rows N] [--send-rows N]
 
 1. Diff, initial: a `rows`-row source model against empty state (everything is an add).
 2. Diff, steady state: the same model against state holding every row (seeded in
