@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export CDP_HOME := $(CURDIR)
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: demo test lint lint-sql lint-python unit install clean
+.PHONY: demo test lint lint-sql lint-python typecheck unit install clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null || { echo "error: Python 3.11 is needed (found '$(PYTHON)'); run make PYTHON=/path/to/python3.11" >&2; exit 1; }
@@ -27,11 +27,14 @@ demo: $(STAMP)
 ## Lint (sqlfluff on dbt models, ruff on Python) then the whole pytest suite.
 test: lint unit
 
-lint: lint-python lint-sql
+lint: lint-python lint-sql typecheck
 
 lint-python: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy cdp/cli.py cdp/config.py cdp/dbt.py cdp/summary.py cdp/landing cdp/sample_data reverse_etl
 
 # The dbt templater compiles each model; it needs a profile, so point it at a scratch file.
 lint-sql: $(STAMP)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -135,7 +135,7 @@ def _do_build(settings: Settings, select: str | None, full_refresh: bool) -> Non
     show_default=True,
     help="Share of CSV/JSONL rows written deliberately broken, to exercise the rejects path.",
 )
-def generate(customers: int, seed: int, end_date: date, malformed_rate: float) -> None:
+def generate(customers: int, seed: int, end_date: datetime, malformed_rate: float) -> None:
     """Generate the sample retail business's source files.
 
     Writes one folder per raw table under <data>/landing (CSV, JSON lines and
@@ -182,7 +182,7 @@ def build(select: str | None, full_refresh: bool) -> None:
 @_customers_option
 @_seed_option
 @_end_date_option
-def run(customers: int, seed: int, end_date: date) -> None:
+def run(customers: int, seed: int, end_date: datetime) -> None:
     """Run everything: generate, ingest, build, then print a summary."""
     settings = Settings.from_env()
     started = time.monotonic()
@@ -228,6 +228,7 @@ def docs() -> None:
     click.echo(f"docs written to {settings.dbt_project_dir / 'target' / 'index.html'}")
 
 
+main.add_command(__import__("cdp.identity.cli", fromlist=["identity"]).identity)
 
 main.add_command(sync)
 
