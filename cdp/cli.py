@@ -228,7 +228,6 @@ def docs() -> None:
     click.echo(f"docs written to {settings.dbt_project_dir / 'target' / 'index.html'}")
 
 
-main.add_command(__import__("cdp.identity.cli", fromlist=["identity"]).identity)
 
 main.add_command(sync)
 
