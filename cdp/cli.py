@@ -228,7 +228,6 @@ def docs() -> None:
     click.echo(f"docs written to {settings.dbt_project_dir / 'target' / 'index.html'}")
 
 
-
 main.add_command(sync)
 
 if __name__ == "__main__":
