@@ -9,7 +9,8 @@ STAMP := $(VENV)/.installed
 export CDP_HOME := $(CURDIR)
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: demo test lint lint-sql lint-python typecheck unit install clean
+.PHONY: demo dev test lint lint-sql lint-python typecheck unit install clean chromium
+CHROMIUM ?= /usr/bin/chromium
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null || { echo "error: Python 3.11 is needed (found '$(PYTHON)'); run make PYTHON=/path/to/python3.11" >&2; exit 1; }
@@ -24,6 +25,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/cdp run
 
+## Start the Dagster UI on http://127.0.0.1:3000 with the project loaded.
+dev: $(STAMP)
+	$(BIN)/python -m orchestration.prepare --retry 3
+	@mkdir -p .dagster_home
+	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
 ## Lint (sqlfluff on dbt models, ruff on Python) then the whole pytest suite.
 test: lint unit
 
@@ -34,15 +41,20 @@ lint-python: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy cdp/cli.py cdp/config.py cdp/dbt.py cdp/summary.py cdp/landing cdp/sample_data reverse_etl
+	$(BIN)/mypy cdp/cli.py cdp/config.py cdp/dbt.py cdp/summary.py cdp/landing cdp/sample_data reverse_etl orchestration expectations
 
 # The dbt templater compiles each model; it needs a profile, so point it at a scratch file.
 lint-sql: $(STAMP)
 	@mkdir -p warehouse
 	CDP_DUCKDB_PATH=$(CURDIR)/warehouse/lint.duckdb $(BIN)/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests
 
-unit: $(STAMP)
+# The browser test drives Debian's chromium through Playwright (Playwright's own
+# browser download cannot work here), so make sure it is installed.
+chromium:
+	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || { echo "error: the browser test needs chromium: apt-get install -y chromium" >&2; exit 1; }
+
+unit: $(STAMP) chromium
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) warehouse data dbt_project/target
+	rm -rf $(VENV) warehouse data dbt_project/target .dagster_home tests/artifacts

@@ -15,6 +15,7 @@ import click
 
 from cdp.config import Settings
 from cdp.dbt import DbtError, run_dbt
+from cdp.identity.cli import identity
 from cdp.summary import collect_summary
 from reverse_etl.cli import sync
 
@@ -228,6 +229,7 @@ def docs() -> None:
     click.echo(f"docs written to {settings.dbt_project_dir / 'target' / 'index.html'}")
 
 
+main.add_command(identity)
 main.add_command(sync)
 
 if __name__ == "__main__":

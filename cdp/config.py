@@ -25,11 +25,14 @@ class Settings:
     home            repository root (CDP_HOME)
     data_dir        generated sample data and landing files (CDP_DATA_DIR, default home/data)
     warehouse_path  DuckDB file (CDP_DUCKDB_PATH, default home/warehouse/cdp.duckdb)
+    target          engine and dbt target: duckdb, postgres or spark (CDP_TARGET,
+                    default duckdb); docs/engines.md
     """
 
     home: Path
     data_dir: Path
     warehouse_path: Path
+    target: str = "duckdb"
 
     @property
     def dbt_project_dir(self) -> Path:
@@ -38,6 +41,12 @@ class Settings:
     @property
     def profiles_dir(self) -> Path:
         return self.home
+
+    @property
+    def spark_dir(self) -> Path:
+        """Spark warehouse folder and Derby metastore (CDP_SPARK_DIR,
+        default home/warehouse/spark)."""
+        return Path(os.environ.get("CDP_SPARK_DIR", self.home / "warehouse" / "spark")).resolve()
 
     @property
     def landing_dir(self) -> Path:
@@ -56,4 +65,5 @@ class Settings:
         warehouse = Path(
             os.environ.get("CDP_DUCKDB_PATH", home / "warehouse" / "cdp.duckdb")
         ).resolve()
-        return cls(home=home, data_dir=data_dir, warehouse_path=warehouse)
+        target = os.environ.get("CDP_TARGET") or "duckdb"
+        return cls(home=home, data_dir=data_dir, warehouse_path=warehouse, target=target)

@@ -1,0 +1,364 @@
+"""Accuracy benchmark: our SQL identity resolution beside Splink on the same records.
+
+    .venv/bin/python benchmarks/identity/run_benchmark.py --customers 7000 --seed 2024
+
+Generates a sample business (cdp.sample_data), lands it, builds the dbt
+project, scores our clusters against the ground truth (pairwise precision,
+recall, F1), then runs Splink (a benchmark-only dependency: `pip install
+splink`) on the very same staged identity records and scores it the same way.
+Writes the figures to benchmarks/identity/RESULTS.md. Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from cdp.identity.evaluate import PairwiseMetrics, pairwise_metrics, read_ground_truth  # noqa: E402
+from cdp.landing import ingest  # noqa: E402
+from cdp.sample_data import generate  # noqa: E402
+
+DBT = Path(sys.executable).parent / "dbt"
+SPLINK_THRESHOLDS = [0.5, 0.8, 0.9, 0.95, 0.99]
+IDENTITY_SELECTION = [
+    "path:seeds/identity",
+    "path:models/intermediate/identity",
+    "path:models/marts/identity",
+]
+
+# Greek letters to Latin for Splink's input (Splink's docs ask for standardised
+# input; ours does the same inside SQL with the identity_to_ascii macro).
+GREEK = {
+    "ου": "ou", "αι": "ai", "ει": "ei", "οι": "oi", "μπ": "b", "ντ": "nt", "γκ": "gk",
+    "θ": "th", "χ": "ch", "ψ": "ps", "ξ": "x", "φ": "f", "α": "a", "β": "v", "γ": "g",
+    "δ": "d", "ε": "e", "ζ": "z", "η": "i", "ι": "i", "κ": "k", "λ": "l", "μ": "m",
+    "ν": "n", "ο": "o", "π": "p", "ρ": "r", "σ": "s", "ς": "s", "τ": "t", "υ": "y",
+    "ω": "o", "ł": "l", "ø": "o", "æ": "ae", "ß": "ss",
+}  # fmt: skip
+
+
+@dataclass
+class Timed:
+    seconds: float
+    metrics: PairwiseMetrics | None = None
+
+
+def fold(text: object) -> str | None:
+    """Lower-case ASCII rendering of a name or address (None stays None)."""
+    if text is None or (isinstance(text, float) and pd.isna(text)):
+        return None
+    value = unicodedata.normalize("NFD", str(text).lower())
+    value = "".join(ch for ch in value if unicodedata.category(ch) != "Mn")
+    for greek, latin in GREEK.items():
+        value = value.replace(greek, latin)
+    value = " ".join(value.split())
+    return value or None
+
+
+def dbt_build(work: Path, warehouse: Path, selection: list[str] | None = None) -> float:
+    env = {
+        **os.environ,
+        "CDP_DUCKDB_PATH": str(warehouse),
+        "DBT_TARGET_PATH": str(work / "target"),
+        "DBT_LOG_PATH": str(work / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    args = [
+        str(DBT),
+        "build",
+        "--project-dir",
+        str(REPO / "dbt_project"),
+        "--profiles-dir",
+        str(REPO),
+    ]
+    if selection:
+        args += ["--select", *selection]
+    started = time.monotonic()
+    completed = subprocess.run(args, env=env, cwd=REPO, capture_output=True, text=True)
+    if completed.returncode != 0:
+        sys.exit(completed.stdout[-5000:])
+    return time.monotonic() - started
+
+
+def splink_input(warehouse: Path) -> pd.DataFrame:
+    """The staged identity records, standardised as Splink's docs recommend."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        records = con.execute(
+            """
+            select
+                record_key as unique_id,
+                first_name,
+                last_name as surname,
+                cast(birth_date as varchar) as dob,
+                lower(trim(email)) as email,
+                phone_e164 as phone,
+                upper(replace(postal_code, ' ', '')) as postcode,
+                city,
+                address_line_1 as street,
+                shop_customer_id,
+                upper(replace(loyalty_number, ' ', '')) as loyalty_number,
+                anonymous_id,
+                shop_order_id,
+                email_subscriber_id,
+                crm_contact_id
+            from intermediate.int_identity_records_unioned
+            """
+        ).df()
+    for column in ["first_name", "surname", "city", "street"]:
+        records[column] = records[column].map(fold)
+    # canonical email as Splink users would prepare it: plus-tag and gmail dots removed
+    local = records["email"].str.split("@").str[0].str.split("+").str[0]
+    domain = records["email"].str.split("@").str[1]
+    gmail = domain.isin(["gmail.com", "googlemail.com"])
+    local = local.where(~gmail, local.str.replace(".", "", regex=False))
+    domain = domain.where(~gmail, "gmail.com")
+    records["email"] = (local + "@" + domain).where(records["email"].str.contains("@", na=False))
+    # every external id in one array column ("type:value"): sparse id columns
+    # cannot be trained one by one, their overlap can
+    id_columns = [
+        "shop_customer_id",
+        "loyalty_number",
+        "anonymous_id",
+        "shop_order_id",
+        "email_subscriber_id",
+        "crm_contact_id",
+    ]
+    records = records.astype(object).where(records.notna(), None)
+    records["external_ids"] = [
+        [f"{column}:{row[column]}" for column in id_columns if row[column] is not None] or None
+        for row in records[id_columns].to_dict("records")
+    ]
+    return records.drop(columns=id_columns)
+
+
+UNLINKABLE_SQL = """
+with
+records as (select * from intermediate.int_identity_records_prepared),
+devices as (
+    select
+        anonymous_id,
+        bool_or(
+            email is not null or phone_e164 is not null or shop_customer_id is not null
+            or shop_order_id is not null or first_name is not null
+        ) as leads_somewhere
+    from records
+    where anonymous_id is not null
+    group by anonymous_id
+)
+select records.record_key, coalesce(records.anonymous_id, records.record_key) as island
+from records
+left join devices on records.anonymous_id = devices.anonymous_id
+where
+    records.email is null and records.phone_e164 is null
+    and records.secondary_phone_e164 is null and records.first_name is null
+    and records.last_name is null and records.loyalty_number is null
+    and records.shop_customer_id is null and records.shop_order_id is null
+    and records.crm_contact_id is null and records.email_subscriber_id is null
+    and not coalesce(devices.leads_somewhere, false)
+"""
+
+
+def recall_ceiling(warehouse: Path, truth: pd.DataFrame) -> tuple[int, PairwiseMetrics]:
+    """Best possible result when records carrying nothing that identifies a person
+    (devices that never identified nor ordered, and the cookie consents given on
+    them) can only be grouped by their device: an oracle everywhere else."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        islands = con.execute(UNLINKABLE_SQL).df()
+    oracle = truth.rename(columns={"person_id": "cluster"})
+    island_of = dict(zip(islands["record_key"], "device:" + islands["island"], strict=True))
+    oracle["cluster"] = oracle["record_key"].map(island_of).fillna(oracle["cluster"])
+    return len(islands), pairwise_metrics(truth, oracle)
+
+
+def run_splink(records: pd.DataFrame) -> tuple[float, dict[float, pd.DataFrame]]:
+    """Train and predict as the Splink docs recommend; cluster at several thresholds."""
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    started = time.monotonic()
+    db_api = DuckDBAPI()
+    source = db_api.register(records)
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        blocking_rules_to_generate_predictions=[
+            block_on("email"),
+            block_on("phone"),
+            block_on("first_name", "surname"),
+            block_on("surname", "dob"),
+            block_on("postcode", "surname"),
+            block_on("external_ids", arrays_to_explode=["external_ids"]),
+        ],
+        comparisons=[
+            cl.NameComparison("first_name").configure(term_frequency_adjustments=True),
+            cl.NameComparison("surname").configure(term_frequency_adjustments=True),
+            cl.DateOfBirthComparison("dob", input_is_string=True),
+            cl.EmailComparison("email").configure(term_frequency_adjustments=True),
+            cl.ExactMatch("phone").configure(term_frequency_adjustments=True),
+            cl.ExactMatch("postcode"),
+            cl.JaroWinklerAtThresholds("street", [0.9]),
+            cl.ArrayIntersectAtSizes("external_ids", [1]),
+        ],
+        retain_intermediate_calculation_columns=False,
+    )
+    linker = Linker(source, settings)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("email"), block_on("first_name", "surname", "dob")], recall=0.7
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=5e6, seed=1)
+    for rule in [
+        block_on("first_name", "surname"),
+        block_on("email"),
+        block_on("dob"),
+        block_on("phone"),
+    ]:
+        linker.training.estimate_parameters_using_expectation_maximisation(rule)
+    predictions = linker.inference.predict(threshold_match_probability=min(SPLINK_THRESHOLDS))
+    clusters = {}
+    for threshold in SPLINK_THRESHOLDS:
+        clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
+            predictions, threshold_match_probability=threshold
+        )
+        frame = clustered.as_pandas_dataframe()[["unique_id", "cluster_id"]]
+        clusters[threshold] = frame.rename(
+            columns={"unique_id": "record_key", "cluster_id": "cluster"}
+        )
+    return time.monotonic() - started, clusters
+
+
+def machine() -> str:
+    cpu = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+    memory = subprocess.run(["free", "-h"], capture_output=True, text=True).stdout.splitlines()
+    total = memory[1].split()[1] if len(memory) > 1 else "?"
+    return f"{cpu}, `nproc` = {nproc}, `free -h` total memory {total}, {platform.platform()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--customers", type=int, default=7000)
+    parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/cdp_identity_benchmark"))
+    parser.add_argument("--output", type=Path, default=Path(__file__).with_name("RESULTS.md"))
+    args = parser.parse_args()
+
+    if args.work.exists():
+        shutil.rmtree(args.work)
+    data, warehouse = args.work / "data", args.work / "warehouse.duckdb"
+    print(f"generating {args.customers:,} people (seed {args.seed})", flush=True)
+    generate(data, customers=args.customers, seed=args.seed, end_date=date(2026, 6, 30))
+    ingest(
+        input_dir=data / "landing", warehouse_path=warehouse, dbt_project_dir=REPO / "dbt_project"
+    )
+    print("dbt build (whole project)", flush=True)
+    full_build = dbt_build(args.work, warehouse)
+    print("dbt build (identity models only)", flush=True)
+    ours = Timed(dbt_build(args.work, warehouse, IDENTITY_SELECTION))
+    truth = read_ground_truth(data / "ground_truth" / "record_persons.csv")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        predicted = con.execute(
+            "select record_key, customer_id as cluster from marts.customer_source_records"
+        ).df()
+        iterations = con.execute(
+            "select max(iterations) from intermediate.int_identity_clusters"
+        ).fetchone()[0]
+    ours.metrics = pairwise_metrics(truth, predicted)
+    print("ours:", ours.metrics.render(), flush=True)
+
+    unlinkable, ceiling = recall_ceiling(warehouse, truth)
+    print(f"ceiling: {unlinkable:,} unlinkable records, recall <= {ceiling.recall:.4f}", flush=True)
+
+    print("splink", flush=True)
+    records = splink_input(warehouse)
+    splink_seconds, splink_clusters = run_splink(records)
+    splink = {t: pairwise_metrics(truth, frame) for t, frame in splink_clusters.items()}
+    best = max(splink, key=lambda t: splink[t].f1)
+    for threshold, metrics in splink.items():
+        print(f"splink @ {threshold}:", metrics.render(), flush=True)
+
+    import splink as splink_package
+
+    lines = [
+        "# Identity resolution benchmark",
+        "",
+        "Generated by `benchmarks/identity/run_benchmark.py "
+        f"--customers {args.customers} --seed {args.seed}`; do not edit by hand.",
+        "",
+        f"- data: `cdp.sample_data.generate(customers={args.customers}, seed={args.seed}, "
+        f"end_date=2026-06-30)`: {len(truth):,} person-bearing source records in the ground "
+        f"truth ({len(records):,} reached the identity models; the rest were rejected at landing "
+        "and count as unlinked), "
+        f"{truth['person_id'].nunique():,} people",
+        f"- machine: {machine()}",
+        f"- versions: Python {platform.python_version()}, DuckDB {duckdb.__version__}, "
+        f"Splink {splink_package.__version__}",
+        "- metric: pairwise precision / recall / F1 over all pairs of ground-truth records "
+        "(a record missing from a method's output is a singleton)",
+        "",
+        "| method | precision | recall | F1 | predicted pairs | correct pairs | time |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        _row("cdp (dbt, SQL rules)", ours.metrics, ours.seconds),
+    ]
+    for threshold, metrics in splink.items():
+        marker = " **(best F1)**" if threshold == best else ""
+        lines.append(
+            _row(f"Splink, match probability >= {threshold}{marker}", metrics, splink_seconds)
+        )
+    lines += [
+        "",
+        f"True pairs: {ours.metrics.true_pairs:,}. Our connected components converged in "
+        f"{iterations} iterations. Whole-project `dbt build` (staging, identity, every test): "
+        f"{full_build:.0f} s; the time in the table for cdp is `dbt build` of the identity seeds, "
+        "models and tests alone. Splink's time covers training (u by random sampling, four EM "
+        "sessions) and prediction; clustering at each threshold is extra.",
+        "",
+        f"**What the data allows.** {unlinkable:,} records carry nothing that identifies a "
+        "person: web/app devices that never identified nor completed an order, and the cookie "
+        "consents given on them (the generator's README: the rest stay anonymous). Grouping them "
+        "only by device and everything else perfectly (an oracle) gives pairwise recall "
+        f"{ceiling.recall:.4f}: the issue's recall target of 0.98 cannot be reached on this data "
+        "by any method; these records are counted in every figure above anyway.",
+        "",
+        "Splink gets the same staged records, with names folded to ASCII and emails "
+        "canonicalised (as its docs ask for standardised input), every external id in one "
+        "array column compared by intersection, and its F1 is read at several thresholds, "
+        "the best one highlighted; so it is tuned on the test data, which favours Splink. "
+        "Splink's low recall comes from records whose only link is one external id (a consent "
+        "and its device, an order and its account): a single exact match does not lift the "
+        "tiny prior match probability over the threshold; its low precision from households, "
+        "where namesakes and relatives share surname, address and sometimes email.",
+    ]
+    args.output.write_text("\n".join(lines) + "\n")
+    print(f"wrote {args.output}")
+
+
+def _row(name: str, metrics: PairwiseMetrics, seconds: float) -> str:
+    return (
+        f"| {name} | {metrics.precision:.4f} | {metrics.recall:.4f} | {metrics.f1:.4f} | "
+        f"{metrics.predicted_pairs:,} | {metrics.correct_pairs:,} | {seconds:.0f} s |"
+    )
+
+
+if __name__ == "__main__":
+    main()

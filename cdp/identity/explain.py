@@ -1,0 +1,100 @@
+"""`cdp identity explain <customer_id or email>`: the records behind a customer and their links."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+
+class CustomerNotFound(LookupError):
+    """No customer matches the id or email asked for."""
+
+
+@dataclass
+class Explanation:
+    """A customer's golden profile, its records and the links between them."""
+
+    customer_id: str
+    profile: dict[str, object]
+    records: pd.DataFrame
+    edges: pd.DataFrame
+    history: pd.DataFrame
+
+    def render(self) -> str:
+        lines = [f"customer {self.customer_id}"]
+        for key, value in self.profile.items():
+            if key != "customer_id" and value is not None:
+                lines.append(f"  {key:<24}{value}")
+        lines += ["", f"{len(self.records)} source records"]
+        for row in self.records.itertuples(index=False):
+            lines.append(
+                f"  {row.source_name}:{row.source_record_id}  "
+                f"{row.first_name or ''} {row.last_name or ''}  "
+                f"{row.email or ''}  {row.phone_e164 or ''}"
+            )
+        lines += ["", f"{len(self.edges)} links"]
+        if self.edges.empty:
+            lines.append("  none (a single record)")
+        for row in self.edges.itertuples(index=False):
+            lines.append(
+                f"  {row.left_record_key}  <->  {row.right_record_key}   "
+                f"rule {row.rule_order}: {row.rule_name} (score {row.score:.3f})"
+            )
+        if not self.history.empty:
+            lines += ["", "id history"]
+            for row in self.history.itertuples(index=False):
+                related = f" ({row.related_customer_id})" if row.related_customer_id else ""
+                lines.append(f"  {row.occurred_at}  {row.event_type}{related}")
+        return "\n".join(lines)
+
+
+def resolve_customer_id(connection: duckdb.DuckDBPyConnection, target: str) -> str:
+    """The customer id itself, or the customer holding the email / identifier `target`."""
+    found = connection.execute(
+        "select customer_id from marts.customers where customer_id = ?", [target]
+    ).fetchone()
+    if found:
+        return str(found[0])
+    by_identifier = connection.execute(
+        "select customer_id, count(*) from marts.customer_identifiers "
+        "where identifier_value = lower(trim(?)) or identifier_value = trim(?) "
+        "group by customer_id order by count(*) desc, customer_id",
+        [target, target],
+    ).fetchall()
+    if not by_identifier:
+        raise CustomerNotFound(f"no customer has id or identifier '{target}'")
+    return str(by_identifier[0][0])
+
+
+def explain(connection: duckdb.DuckDBPyConnection, target: str) -> Explanation:
+    """Explain the customer with id `target`, or holding the email/identifier `target`."""
+    customer_id = resolve_customer_id(connection, target)
+    cursor = connection.execute(
+        "select * from marts.customers where customer_id = ?", [customer_id]
+    )
+    names = [column[0] for column in cursor.description]
+    profile = dict(zip(names, cursor.fetchone(), strict=True))
+    records = connection.execute(
+        "select r.source_name, r.source_record_id, r.first_name, r.last_name, "
+        "r.email, r.phone_e164 "
+        "from marts.customer_source_records as c "
+        "join intermediate.int_identity_records_prepared as r on r.record_key = c.record_key "
+        "where c.customer_id = ? order by r.source_name, r.source_record_id",
+        [customer_id],
+    ).df()
+    records = records.astype(object).where(records.notna(), None)
+    edges = connection.execute(
+        "select left_record_key, right_record_key, rule_name, rule_order, score "
+        "from marts.identity_edges where customer_id = ? "
+        "order by rule_order, left_record_key, right_record_key",
+        [customer_id],
+    ).df()
+    history = connection.execute(
+        "select occurred_at, event_type, related_customer_id from marts.customer_id_history "
+        "where customer_id = ? or related_customer_id = ? order by occurred_at",
+        [customer_id, customer_id],
+    ).df()
+    history = history.astype(object).where(history.notna(), None)
+    return Explanation(customer_id, profile, records, edges, history)

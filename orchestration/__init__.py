@@ -1,0 +1,1 @@
+"""Dagster orchestration of the platform. Load `orchestration.definitions:defs`."""

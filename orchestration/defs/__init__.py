@@ -1,0 +1,1 @@
+"""The pieces `orchestration/definitions.py` puts together (see orchestration/README.md)."""

@@ -1,0 +1,1 @@
+"""Assets by domain: ingestion (raw tables), dbt (every model), syncs (reverse ETL)."""

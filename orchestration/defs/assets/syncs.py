@@ -1,0 +1,69 @@
+"""One asset per reverse-ETL sync, downstream of the model it reads (the extension point).
+
+Syncs are declared in the reverse_etl sync YAML (format: reverse_etl/config.py and
+reverse_etl/README.md). The file is CDP_SYNCS_PATH, default `<home>/syncs.yml`;
+while it does not exist no sync asset is defined. Each sync's `source`
+(`schema.table`) names a dbt model; the asset `syncs/<name>` depends on that
+model's asset, so a failed blocking check on the segment (or on `customers`
+upstream of it) stops the sync. The asset runs `reverse_etl.engine.runner.run_sync`
+(the same code as `cdp sync`) and fails when the run did not succeed.
+"""
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, asset
+
+from orchestration.defs.assets.dbt import model_asset_key
+from orchestration.defs.project import settings
+from orchestration.defs.resources import WarehouseResource
+
+GROUP = "syncs"
+
+
+def syncs_path() -> Path:
+    value = os.environ.get("CDP_SYNCS_PATH")
+    return Path(value) if value else settings().home / "syncs.yml"
+
+
+def build_sync_assets(manifest: Mapping[str, Any], path: Path | None = None) -> list:
+    path = path or syncs_path()
+    if not path.exists():
+        return []
+    from reverse_etl.config import load_syncs  # only needed once syncs are declared
+
+    return [_sync_asset(sync, manifest) for sync in load_syncs(path)]
+
+
+def _sync_asset(sync: Any, manifest: Mapping[str, Any]):  # type: ignore[no-untyped-def]
+    upstream = model_asset_key(manifest, sync.source_table) or AssetKey(sync.source_table)
+
+    @asset(
+        name=sync.name.replace("-", "_"),
+        key_prefix=["syncs"],
+        deps=[upstream],
+        group_name=GROUP,
+        kinds={"reverse_etl", sync.destination.type},
+        description=sync.description or f"Sync {sync.source} to {sync.destination.type}.",
+        metadata={"mode": sync.mode.value, "source": sync.source},
+    )
+    def _sync(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+        from reverse_etl.engine.runner import run_sync
+
+        result = run_sync(sync, warehouse.path, progress=context.log.info)
+        context.log.info(result.render())
+        if result.status != "succeeded":
+            raise Failure(description=result.render())
+        return MaterializeResult(
+            metadata={
+                "rows_added": result.rows_added,
+                "rows_updated": result.rows_updated,
+                "rows_removed": result.rows_removed,
+                "rows_rejected": result.rows_rejected,
+                "requests": result.requests,
+            }
+        )
+
+    return _sync

@@ -1,0 +1,20 @@
+"""Schedules: the daily full run (03:00 UTC; CDP_DAILY_CRON overrides the cron)."""
+
+from __future__ import annotations
+
+import os
+
+from dagster import DefaultScheduleStatus, ScheduleDefinition
+
+from orchestration.defs.jobs import full_run_job
+
+daily_full_run = ScheduleDefinition(
+    name="daily_full_run",
+    job=full_run_job,
+    cron_schedule=os.environ.get("CDP_DAILY_CRON", "0 3 * * *"),
+    execution_timezone="UTC",
+    default_status=DefaultScheduleStatus.STOPPED,
+    description="Everything once a day, even when no new file arrived.",
+)
+
+schedules = [daily_full_run]

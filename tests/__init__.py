@@ -1,0 +1,1 @@
+"""The pytest suite run by `make test`."""
