@@ -75,7 +75,10 @@ def explain(connection: duckdb.DuckDBPyConnection, target: str) -> Explanation:
         "select * from marts.customers where customer_id = ?", [customer_id]
     )
     names = [column[0] for column in cursor.description]
-    profile = dict(zip(names, cursor.fetchone(), strict=True))
+    row = cursor.fetchone()
+    if row is None:  # resolve_customer_id found it, so only a concurrent rebuild gets here
+        raise CustomerNotFound(f"customer {customer_id} disappeared from marts.customers")
+    profile = dict(zip(names, row, strict=True))
     records = connection.execute(
         "select r.source_name, r.source_record_id, r.first_name, r.last_name, "
         "r.email, r.phone_e164 "

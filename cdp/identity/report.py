@@ -129,9 +129,10 @@ def build_report(
         "select source_name, count(*) as records, count(distinct customer_id) as customers "
         "from marts.customer_source_records group by source_name order by source_name"
     ).df()
-    iterations = connection.execute(
+    iterations_row = connection.execute(
         "select coalesce(max(iterations), 0) from intermediate.int_identity_clusters"
-    ).fetchone()[0]
+    ).fetchone()
+    iterations = iterations_row[0] if iterations_row else 0
     records = int(sizes["record_count"].sum())
     matched = int(sizes.loc[sizes["record_count"] > 1, "record_count"].sum())
     report = IdentityReport(
