@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export CDP_HOME := $(CURDIR)
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: demo dev test lint lint-sql lint-python typecheck unit install clean chromium
+.PHONY: demo dev test test-spark lint lint-sql lint-python typecheck unit install clean chromium
 CHROMIUM ?= /usr/bin/chromium
 
 $(STAMP): pyproject.toml
@@ -47,6 +47,10 @@ typecheck: $(STAMP)
 lint-sql: $(STAMP)
 	@mkdir -p warehouse
 	CDP_DUCKDB_PATH=$(CURDIR)/warehouse/lint.duckdb $(BIN)/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests
+
+## Cross-engine test on Spark (pyspark local mode, ~5 min).
+test-spark: $(STAMP)
+	CDP_TEST_SPARK=1 $(BIN)/pytest -m spark tests/engines
 
 # The browser test drives Debian's chromium through Playwright (Playwright's own
 # browser download cannot work here), so make sure it is installed.

@@ -24,9 +24,12 @@ def dbt_executable() -> Path:
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
-    """The environment dbt needs: the warehouse path and the profiles folder."""
+    """The environment dbt needs: the target, warehouse paths and the profiles folder."""
     env = dict(os.environ)
+    env["CDP_TARGET"] = settings.target
     env["CDP_DUCKDB_PATH"] = str(settings.warehouse_path)
+    # Absolute, so that dbt's Spark session and the loader share one metastore.
+    env["CDP_SPARK_DIR"] = str(settings.spark_dir)
     env["DBT_PROFILES_DIR"] = str(settings.profiles_dir)
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     return env

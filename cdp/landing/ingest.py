@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cdp.landing.duckdb_loader import DuckDBWarehouse
+from cdp.landing.engines import check_target, open_warehouse
 from cdp.landing.errors import FileFailed
 from cdp.landing.files import FileStats, SourceFile, check_input_dir, discover, inspect_file
 from cdp.landing.manifest import ManifestEntry
@@ -22,14 +22,21 @@ def ingest(
     warehouse_path: Path,
     dbt_project_dir: Path,
     progress: Progress | None = None,
+    *,
+    target: str = "duckdb",
 ) -> IngestResult:
-    """Land every new file of `input_dir` into the `raw` schema of the DuckDB file.
+    """Land every new file of `input_dir` into the `raw` schema of the warehouse.
+
+    `target` is duckdb (the file at `warehouse_path`), postgres or spark (their
+    connection settings come from the environment, see engines.py; then
+    `warehouse_path` is only reported).
 
     Raises LandingError, before the warehouse is opened or created, when the
     input folder is missing, not a folder or unreadable, or a source declaration
     is malformed. Bad rows and bad files never raise: see IngestResult.
     """
     say: Progress = progress or (lambda _message: None)
+    check_target(target)
     input_dir = Path(input_dir)
     check_input_dir(input_dir)
     registry = load_registry(Path(dbt_project_dir))
@@ -38,7 +45,7 @@ def ingest(
     result = IngestResult(input_dir, Path(warehouse_path), loaded_at, warnings=found.warnings)
     total = sum(len(files) for files in found.files.values())
     say(f"{total} file(s) for {len(registry.tables)} raw table(s) in {input_dir}")
-    warehouse = DuckDBWarehouse.open(Path(warehouse_path))
+    warehouse = open_warehouse(target, Path(warehouse_path))
     try:
         result.warnings += warehouse.prepare(registry)
         for spec in registry:

@@ -1,7 +1,7 @@
 """The interface the ingest run needs from a warehouse.
 
-Only DuckDB implements it today (`duckdb_loader.DuckDBWarehouse`); a PostgreSQL
-or Spark loader would implement the same four methods with its own SQL.
+Implemented by `duckdb_loader.DuckDBWarehouse`, `postgres_loader.PostgresWarehouse`
+and `spark_loader.SparkWarehouse`; `engines.open_warehouse` picks one.
 """
 
 from __future__ import annotations

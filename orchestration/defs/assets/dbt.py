@@ -23,9 +23,11 @@ from dagster_dbt import (
 from orchestration.defs.assets.ingestion import raw_asset_key
 from orchestration.defs.project import manifest_path
 
-# Models built from the golden table that must wait for its blocking checks.
+# Models built from the golden table that must wait for its blocking checks: the
+# segments and everything downstream of them (memberships, history), so that the
+# core op is wholly upstream of the gated one and runs as one dbt build.
 GATED_PATH = "models/marts/segments/"
-GATED_SELECT = "path:models/marts/segments"
+GATED_SELECT = "path:models/marts/segments+"
 
 
 class CdpDbtTranslator(DagsterDbtTranslator):
