@@ -8,7 +8,7 @@ required; every row rejected when required).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from cdp.landing.errors import FileFailed
@@ -54,6 +54,23 @@ class ColumnPlan:
             names = ", ".join(repr(n) for n in self.missing_required)
             notes.append(f"required column(s) not in the file, every row rejected: {names}")
         return notes + list(self.ignored)
+
+    def schema_changes(
+        self, table: str, existing: Collection[str]
+    ) -> tuple[list[SourceColumn], list[str]]:
+        """The columns raw.<table> lacks for this file, and a warning per undeclared column.
+
+        Every loader adds the returned columns in its own SQL, then lands the file.
+        """
+        to_add = [column for column in self.columns if column.target not in existing]
+        notes = [
+            f"undeclared column {column.source!r} "
+            f"{'loaded into' if column.target in existing else 'added to'} "
+            f"raw.{table}.{column.target} as varchar"
+            for column in self.columns
+            if not column.declared
+        ]
+        return to_add, notes
 
 
 def normalize_name(name: str) -> str:

@@ -132,17 +132,9 @@ class DuckDBWarehouse:
 
     def _ensure_columns(self, table: str, plan: ColumnPlan) -> list[str]:
         """Add the file's columns the raw table lacks; a warning per undeclared column."""
-        existing = self._columns(table)
-        notes: list[str] = []
-        for column in plan.columns:
-            if column.target not in existing:
-                self._add_column(table, column.target, column.data_type)
-            if not column.declared:
-                done = "loaded into" if column.target in existing else "added to"
-                notes.append(
-                    f"undeclared column {column.source!r} {done} "
-                    f"raw.{table}.{column.target} as varchar"
-                )
+        to_add, notes = plan.schema_changes(table, self._columns(table))
+        for column in to_add:
+            self._add_column(table, column.target, column.data_type)
         return notes
 
     # --- manifest ---------------------------------------------------------------
