@@ -19,6 +19,7 @@ class RunSummary:
     raw: dict[str, tuple[int, int]] = field(default_factory=dict)
     staging: dict[str, int] = field(default_factory=dict)
     customers: int | None = None
+    reachable_customers: int | None = None
     segments: dict[str, int] = field(default_factory=dict)
     rows_synced: dict[str, int] = field(default_factory=dict)
 
@@ -41,6 +42,12 @@ class RunSummary:
                 lines.append(f"  {name:<{width}}  {rows:>10,}")
         if self.customers is not None:
             lines.append(f"Customers (golden profiles): {self.customers:,}")
+            if self.reachable_customers is not None:
+                anonymous = self.customers - self.reachable_customers
+                lines.append(
+                    f"  with an email or phone: {self.reachable_customers:,}; "
+                    f"without either: {anonymous:,}"
+                )
         if self.segments:
             lines.append("Segments (members)")
             for name, size in sorted(self.segments.items()):
@@ -76,9 +83,14 @@ def collect_summary(warehouse_path: Path) -> RunSummary:
             for schema, name in sorted(relations)
             if schema == "staging"
         }
-        customers = (
-            _count(con, "marts", "customers") if ("marts", "customers") in relations else None
-        )
+        customers = reachable = None
+        if ("marts", "customers") in relations:
+            customers = _count(con, "marts", "customers")
+            row = con.execute(
+                "select count(*) from marts.customers "
+                "where email is not null or phone_e164 is not null"
+            ).fetchone()
+            reachable = int(row[0]) if row else 0
         segments: dict[str, int] = {}
         if ("marts", "segment_memberships") in relations:
             segments = dict(
@@ -95,5 +107,10 @@ def collect_summary(warehouse_path: Path) -> RunSummary:
                 ).fetchall()
             )
     return RunSummary(
-        raw=raw, staging=staging, customers=customers, segments=segments, rows_synced=synced
+        raw=raw,
+        staging=staging,
+        customers=customers,
+        reachable_customers=reachable,
+        segments=segments,
+        rows_synced=synced,
     )
