@@ -198,27 +198,11 @@ class DuckDBWarehouse:
             counts = con.execute(sql.staged_counts()).fetchone()
             rows_in, rejected = (int(counts[0]), int(counts[1])) if counts else (0, 0)
         self._insert_manifest(
-            ManifestEntry(
-                source_file=file.relative,
-                table_name=spec.name,
-                sha256=stats.sha256,
-                size_bytes=stats.size,
-                status="loaded",
-                rows_in=rows_in,
-                rows_loaded=rows_in - rejected,
-                rows_rejected=rejected,
-                error=None,
-                loaded_at=loaded_at,
+            ManifestEntry.loaded(
+                file.relative, spec.name, stats.sha256, stats.size, rows_in, rejected, loaded_at
             )
         )
-        return FileResult(
-            path=file.relative,
-            status="loaded",
-            rows_in=rows_in,
-            rows_loaded=rows_in - rejected,
-            rows_rejected=rejected,
-            warnings=warnings,
-        )
+        return FileResult.loaded(file.relative, rows_in, rejected, warnings)
 
 
 def raw_table_counts(warehouse_path: Path) -> dict[str, tuple[int, int]]:

@@ -73,6 +73,31 @@ class ManifestEntry:
     error: str | None
     loaded_at: datetime
 
+    @classmethod
+    def loaded(
+        cls,
+        source_file: str,
+        table_name: str,
+        sha256: str,
+        size_bytes: int,
+        rows_in: int,
+        rows_rejected: int,
+        loaded_at: datetime,
+    ) -> ManifestEntry:
+        """The entry of a file that landed: every row in is loaded or rejected."""
+        return cls(
+            source_file=source_file,
+            table_name=table_name,
+            sha256=sha256,
+            size_bytes=size_bytes,
+            status="loaded",
+            rows_in=rows_in,
+            rows_loaded=rows_in - rows_rejected,
+            rows_rejected=rows_rejected,
+            error=None,
+            loaded_at=loaded_at,
+        )
+
     def values(self) -> tuple[object, ...]:
         """The row in MANIFEST_COLUMNS order."""
         return tuple(getattr(self, name) for name, _ in MANIFEST_COLUMNS)

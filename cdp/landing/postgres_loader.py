@@ -271,27 +271,11 @@ class PostgresWarehouse:
         rows_in, rejected = staged.rows_in, staged.rows_rejected
         self._insert_manifest(
             cur,
-            ManifestEntry(
-                source_file=file.relative,
-                table_name=spec.name,
-                sha256=stats.sha256,
-                size_bytes=stats.size,
-                status="loaded",
-                rows_in=rows_in,
-                rows_loaded=rows_in - rejected,
-                rows_rejected=rejected,
-                error=None,
-                loaded_at=loaded_at,
+            ManifestEntry.loaded(
+                file.relative, spec.name, stats.sha256, stats.size, rows_in, rejected, loaded_at
             ),
         )
-        return FileResult(
-            path=file.relative,
-            status="loaded",
-            rows_in=rows_in,
-            rows_loaded=rows_in - rejected,
-            rows_rejected=rejected,
-            warnings=warnings,
-        )
+        return FileResult.loaded(file.relative, rows_in, rejected, warnings)
 
     @staticmethod
     def _copy(cur: psycopg2.extensions.cursor, target: str, path: object) -> None:

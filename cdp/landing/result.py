@@ -23,6 +23,18 @@ class FileResult:
     error: str | None = None
     same_as: str | None = None  # for a skipped file: the landed file with the same content
 
+    @classmethod
+    def loaded(cls, path: str, rows_in: int, rows_rejected: int, warnings: list[str]) -> FileResult:
+        """A file that landed: every row in is loaded or rejected."""
+        return cls(
+            path=path,
+            status="loaded",
+            rows_in=rows_in,
+            rows_loaded=rows_in - rows_rejected,
+            rows_rejected=rows_rejected,
+            warnings=warnings,
+        )
+
 
 @dataclass
 class TableResult:

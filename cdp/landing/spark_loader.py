@@ -258,17 +258,8 @@ class SparkWarehouse:
                     self._move_into(REJECTS_TABLE, staged.rejects_path)
             rows_in, rejected = staged.rows_in, staged.rows_rejected
             self._insert_manifest(
-                ManifestEntry(
-                    source_file=file.relative,
-                    table_name=spec.name,
-                    sha256=stats.sha256,
-                    size_bytes=stats.size,
-                    status="loaded",
-                    rows_in=rows_in,
-                    rows_loaded=rows_in - rejected,
-                    rows_rejected=rejected,
-                    error=None,
-                    loaded_at=loaded_at,
+                ManifestEntry.loaded(
+                    file.relative, spec.name, stats.sha256, stats.size, rows_in, rejected, loaded_at
                 )
             )
         except OSError as exc:
@@ -276,14 +267,7 @@ class SparkWarehouse:
         except Exception as exc:  # Spark analysis and py4j errors have no common base
             first = str(exc).strip().splitlines()
             raise FileFailed(f"cannot be landed: {first[0] if first else exc!r}") from exc
-        return FileResult(
-            path=file.relative,
-            status="loaded",
-            rows_in=rows_in,
-            rows_loaded=rows_in - rejected,
-            rows_rejected=rejected,
-            warnings=warnings,
-        )
+        return FileResult.loaded(file.relative, rows_in, rejected, warnings)
 
     def _ensure_columns(self, table: str, plan: ColumnPlan) -> list[str]:
         """Add the file's columns the raw table lacks; a warning per undeclared column."""
