@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from retl_support import SECRETS, Harness, make_server, people, write_source
+from retl_support import KINDS, SECRETS, Harness, harness_for, people, write_source
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def secrets_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CDP_REVERSE_ETL_CRASH_AT", raising=False)
 
 
-@pytest.fixture(params=["webhook", "mailchimp", "hubspot"])
+@pytest.fixture(params=KINDS)
 def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
-    with make_server(request.param) as server:
-        yield Harness(request.param, server)
+    with harness_for(request.param) as h:
+        yield h

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 from retl_support import (
+    KINDS,
     PYTHON,
     Harness,
-    expected_audience,
-    make_server,
+    harness_for,
     people,
     query,
     subprocess_env,
@@ -80,11 +80,10 @@ def run_cli(config: Path, warehouse: Path, h: Harness, kill: Kill | None) -> int
     return proc.returncode
 
 
-@pytest.mark.parametrize("kind", ["webhook", "mailchimp", "hubspot"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_killed_runs_deliver_every_row_exactly_once(kind: str, tmp_path: Path):
     overrides = {"destination": {"batch_size": 4}}
-    with make_server(kind) as server, make_server(kind) as reference_server:
-        h, ref = Harness(kind, server), Harness(kind, reference_server)
+    with harness_for(kind) as h, harness_for(kind) as ref:
         warehouse, ref_warehouse = tmp_path / "w.duckdb", tmp_path / "ref.duckdb"
         config = h.write_config(tmp_path / "syncs.yaml", **overrides)
         killed = 0
@@ -97,7 +96,7 @@ def test_killed_runs_deliver_every_row_exactly_once(kind: str, tmp_path: Path):
             run_cli(config, warehouse, h, None)
 
             assert h.writes() == ref.writes(), f"{kind}: deliveries differ from reference"
-            assert h.audience() == expected_audience(rows)
+            assert h.audience() == h.expected_audience(rows)
             assert query(warehouse, "select count(*) from reverse_etl.sync_outbox") == [(0,)]
             state = {k for (k,) in query(warehouse, "select key from reverse_etl.sync_state")}
             assert state == {str(r[0]) for r in rows}

@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
-from retl_support import PYTHON, SECRETS, Harness, people, query, subprocess_env, write_source
+from retl_support import PYTHON, Harness, harness_for, people, query, subprocess_env, write_source
 
 from reverse_etl.config import parse_syncs
 from reverse_etl.engine.plan import plan_sync
 from reverse_etl.engine.runner import run_sync
-from reverse_etl.testing import WebhookContractServer
-
-SECRET = SECRETS["webhook"][1]
 
 
 @pytest.fixture
-def hook() -> Harness:  # type: ignore[misc]
-    with WebhookContractServer(SECRET) as server:
-        yield Harness("webhook", server)
+def hook() -> Iterator[Harness]:
+    with harness_for("webhook") as h:
+        yield h
 
 
 def operations(h: Harness) -> dict[str, set[str]]:
