@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from cdp.config import Settings
 
@@ -58,3 +60,38 @@ def run_dbt(settings: Settings, args: Sequence[str], *, quiet: bool = False) -> 
     if completed.returncode != 0:
         detail = f"\n{completed.stdout}" if quiet and completed.stdout else ""
         raise DbtError(f"dbt {' '.join(args)} failed (exit {completed.returncode}){detail}")
+
+
+# `cdp build` runs dbt twice around the scoring step (cdp/scoring): first
+# everything that does not read the scores, then what does.
+BEFORE_SCORING = ["--exclude", "source:predictions+"]
+AFTER_SCORING = ["--select", "source:predictions+"]
+
+
+def run_results_path(settings: Settings) -> Path:
+    """Where dbt writes run_results.json (DBT_TARGET_PATH, else dbt_project/target)."""
+    target = Path(os.environ.get("DBT_TARGET_PATH") or "target")
+    if not target.is_absolute():
+        target = settings.dbt_project_dir / target
+    return target / "run_results.json"
+
+
+def read_run_results(settings: Settings) -> dict[str, Any] | None:
+    path = run_results_path(settings)
+    if not path.exists():
+        return None
+    loaded: dict[str, Any] = json.loads(path.read_text())
+    return loaded
+
+
+def merge_run_results(settings: Settings, earlier: dict[str, Any] | None) -> None:
+    """Put an earlier phase's node results in front of the last phase's run_results.json,
+    so that the file describes the whole `cdp build` as one `dbt build` would."""
+    latest = read_run_results(settings)
+    if earlier is None or latest is None:
+        return
+    latest["results"] = list(earlier.get("results", [])) + list(latest.get("results", []))
+    latest["elapsed_time"] = float(earlier.get("elapsed_time", 0)) + float(
+        latest.get("elapsed_time", 0)
+    )
+    run_results_path(settings).write_text(json.dumps(latest))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dagster import Definitions, in_process_executor
 
 from orchestration.defs import checks, jobs, schedules, sensors
-from orchestration.defs.assets import dbt, ingestion, syncs
+from orchestration.defs.assets import dbt, ingestion, scoring, syncs
 from orchestration.defs.project import build_dbt_project, settings
 from orchestration.defs.resources import build_resources
 
@@ -29,6 +29,7 @@ def build_definitions() -> Definitions:
         assets=[
             *ingestion.build_ingestion_assets(registry),
             *dbt.build_dbt_assets(manifest, project),
+            *scoring.build_scoring_assets(manifest),
             *syncs.build_sync_assets(manifest),
         ],
         asset_checks=[

@@ -1,9 +1,11 @@
 """Every dbt node as an asset (dagster-dbt), read from the manifest, tests as asset checks.
 
-Two ops so that nothing built from the golden table runs before its blocking checks
-passed: `dbt_core` (staging, intermediate, identity marts, ...) and, once segment
-models exist under GATED_PATH, `dbt_segments`. New models appear by themselves
-(re-run `python -m orchestration.prepare`).
+Up to three ops: `dbt_core` (staging, intermediate, identity marts, features, ...);
+`dbt_scored`, the models reading the scoring step's `predictions` source, which
+run after the scoring asset (orchestration/defs/assets/scoring.py); and, once
+segment models exist under GATED_PATH, `dbt_segments`, so that nothing built from
+the golden table runs before its blocking checks passed. New models appear by
+themselves (re-run `python -m orchestration.prepare`).
 """
 
 import json
@@ -21,6 +23,9 @@ from dagster_dbt import (
 )
 
 from orchestration.defs.assets.ingestion import raw_asset_key
+from orchestration.defs.assets.scoring import GROUP as SCORING_GROUP
+from orchestration.defs.assets.scoring import SOURCE_NAME as SCORING_SOURCE
+from orchestration.defs.assets.scoring import prediction_asset_key, prediction_tables
 from orchestration.defs.project import manifest_path
 
 # Models built from the golden table that must wait for its blocking checks: the
@@ -28,6 +33,8 @@ from orchestration.defs.project import manifest_path
 # core op is wholly upstream of the gated one and runs as one dbt build.
 GATED_PATH = "models/marts/segments/"
 GATED_SELECT = "path:models/marts/segments+"
+# Models built from the scores the scoring step writes (dbt source `predictions`).
+SCORED_SELECT = f"source:{SCORING_SOURCE}+"
 
 
 class CdpDbtTranslator(DagsterDbtTranslator):
@@ -35,12 +42,16 @@ class CdpDbtTranslator(DagsterDbtTranslator):
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
+            if dbt_resource_props.get("source_name") == SCORING_SOURCE:
+                return prediction_asset_key(dbt_resource_props["name"])
             return raw_asset_key(dbt_resource_props["name"])
         return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         resource_type = dbt_resource_props["resource_type"]
         if resource_type == "source":
+            if dbt_resource_props.get("source_name") == SCORING_SOURCE:
+                return SCORING_GROUP
             return "raw"
         if resource_type == "seed":
             return "reference"
@@ -70,19 +81,36 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource):  # type: ignore
 
 def build_dbt_assets(manifest: dict[str, Any], project: DbtProject) -> list:
     gated = has_gated_models(manifest)
+    scored = bool(prediction_tables(manifest))
+    later = [s for s, present in ((GATED_SELECT, gated), (SCORED_SELECT, scored)) if present]
 
     @dbt_assets(
         manifest=manifest,
         project=project,
         dagster_dbt_translator=translator,
         name="dbt_core",
-        exclude=GATED_SELECT if gated else None,
+        exclude=" ".join(later) or None,
     )
     def dbt_core(context: AssetExecutionContext, dbt: DbtCliResource):  # type: ignore[no-untyped-def]
         yield from _build(context, dbt)
 
+    ops = [dbt_core]
+    if scored:
+
+        @dbt_assets(
+            manifest=manifest,
+            project=project,
+            dagster_dbt_translator=translator,
+            name="dbt_scored",
+            select=SCORED_SELECT,
+            exclude=GATED_SELECT if gated else None,
+        )
+        def dbt_scored(context: AssetExecutionContext, dbt: DbtCliResource):  # type: ignore[no-untyped-def]
+            yield from _build(context, dbt)
+
+        ops.append(dbt_scored)
     if not gated:
-        return [dbt_core]
+        return ops
 
     @dbt_assets(
         manifest=manifest,
@@ -94,7 +122,7 @@ def build_dbt_assets(manifest: dict[str, Any], project: DbtProject) -> list:
     def dbt_segments(context: AssetExecutionContext, dbt: DbtCliResource):  # type: ignore[no-untyped-def]
         yield from _build(context, dbt)
 
-    return [dbt_core, dbt_segments]
+    return [*ops, dbt_segments]
 
 
 def segment_models(manifest: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -1,0 +1,63 @@
+"""`PredictionStore` on the local Spark catalog the `spark` target of profiles.yml uses.
+
+Not yet exercised by a test (the Spark build stops before the predictions
+models, docs/engines.md); kept to the same two operations as the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from cdp.landing.spark_loader import SparkConfig
+from cdp.scoring.errors import ScoringError
+from cdp.scoring.store import Column, ColumnType
+
+_TYPES: dict[ColumnType, str] = {
+    "varchar": "string",
+    "integer": "int",
+    "bigint": "bigint",
+    "double": "double",
+    "boolean": "boolean",
+    "date": "date",
+}
+
+
+def _bq(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+class SparkStore:
+    def __init__(self, spark: Any) -> None:
+        self._spark = spark
+
+    @classmethod
+    def open(cls) -> SparkStore:
+        config = SparkConfig.from_env()
+        try:
+            return cls(config.session())
+        except Exception as exc:  # py4j and JVM start-up errors have no common base
+            raise ScoringError(f"cannot open warehouse {config.describe()}: {exc}") from exc
+
+    def read_relation(self, schema: str, name: str) -> pd.DataFrame:
+        if not self._spark.catalog.tableExists(f"{schema}.{name}"):
+            raise ScoringError(f"{schema}.{name} is missing: build the dbt project first")
+        return self._spark.table(f"{_bq(schema)}.{_bq(name)}").toPandas()
+
+    def replace_table(
+        self, schema: str, name: str, frame: pd.DataFrame, columns: Sequence[Column]
+    ) -> None:
+        schema_ddl = ", ".join(f"{_bq(c.name)} {_TYPES[c.data_type]}" for c in columns)
+        data = frame[[c.name for c in columns]].astype(object)
+        data = data.where(pd.notna(data), None)
+        self._spark.sql(f"create database if not exists {_bq(schema)}")
+        written = self._spark.createDataFrame(
+            [tuple(row) for row in data.itertuples(index=False)], schema=schema_ddl
+        )
+        written.write.mode("overwrite").format("parquet").saveAsTable(f"{_bq(schema)}.{_bq(name)}")
+
+    def close(self) -> None:
+        # Stop the session so that the Derby metastore is free for dbt.
+        self._spark.stop()
