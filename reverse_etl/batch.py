@@ -132,6 +132,10 @@ class SyncContext:
     sync_name: str
     mode: Mode
     fields: tuple[str, ...]
+    hashed_fields: frozenset[str] = frozenset()
+    """Fields sent as SHA-256 hex (the sync's `hashed_identifiers`)."""
+    field_types: tuple[tuple[str, str], ...] = ()
+    """(field, type) pairs: "string", "email" or "phone"."""
 
     @property
     def label(self) -> str:

@@ -43,8 +43,9 @@ def _echo_progress(name: str):  # type: ignore[no-untyped-def]
     "--config",
     "config_path",
     type=click.Path(path_type=Path, dir_okay=False),
+    envvar="CDP_SYNCS_PATH",
     required=True,
-    help="Sync definitions YAML (see reverse_etl/README.md).",
+    help="Sync definitions YAML (see reverse_etl/README.md) [env: CDP_SYNCS_PATH].",
 )
 @click.option(
     "--warehouse",

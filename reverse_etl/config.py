@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from reverse_etl.batch import Mode, SyncContext
 from reverse_etl.destinations import AnyDestinationSettings
 from reverse_etl.errors import ConfigError
+from reverse_etl.privacy import PrivacySettings
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)]
 
@@ -65,7 +66,18 @@ class SyncDefinition(BaseModel):
     fields: dict[Identifier, FieldMapping] = Field(min_length=1)
     hashed_identifiers: list[Identifier] = Field(default_factory=list)
     consent_purpose: str | None = Field(
-        None, description="Consent purpose the model's rows must have (carried, not enforced yet)."
+        None,
+        description="Consent purpose a row's customer must have granted to be sent "
+        "(a key of privacy.consent.purposes).",
+    )
+    customer_key: Identifier | None = Field(
+        None,
+        description="Source column with the customer id the privacy gate looks up "
+        "(default: primary_key).",
+    )
+    privacy: PrivacySettings = Field(
+        default_factory=lambda: PrivacySettings.model_validate({}),
+        description="Set from the file's top-level `privacy:` block.",
     )
     schedule: str | None = Field(None, description="Scheduling hint for the orchestrator.")
     max_row_retries: int = Field(3, ge=1, le=100)
@@ -99,10 +111,16 @@ class SyncDefinition(BaseModel):
                 problems.append(f"fields: the {dest.type} destination needs a '{identity}' field")
             elif mapping.type is not FieldType.EMAIL:
                 problems.append(f"fields.{identity}.type: must be 'email' for {dest.type}")
-            if identity in self.hashed_identifiers:
+            if identity in self.hashed_identifiers and not dest.identity_hashed:
                 problems.append(
                     f"hashed_identifiers: '{identity}' must be sent in clear to {dest.type}"
                 )
+        purposes = self.privacy.consent.purposes
+        if self.consent_purpose is not None and self.consent_purpose not in purposes:
+            problems.append(
+                f"consent_purpose: '{self.consent_purpose}' is not a purpose of "
+                f"privacy.consent.purposes ({', '.join(sorted(purposes))})"
+            )
         problems.extend(dest.sync_problems(self.context))
         if problems:
             raise ValueError("; ".join(problems))
@@ -110,7 +128,17 @@ class SyncDefinition(BaseModel):
 
     @property
     def context(self) -> SyncContext:
-        return SyncContext(sync_name=self.name, mode=self.mode, fields=tuple(self.fields))
+        return SyncContext(
+            sync_name=self.name,
+            mode=self.mode,
+            fields=tuple(self.fields),
+            hashed_fields=frozenset(self.hashed_identifiers),
+            field_types=tuple((name, m.type.value) for name, m in self.fields.items()),
+        )
+
+    @property
+    def customer_column(self) -> str:
+        return self.customer_key or self.primary_key
 
     @property
     def identity_field(self) -> str | None:
@@ -138,9 +166,29 @@ def _format_error(sync: str, exc: ValidationError, dest_type: Any) -> list[str]:
     return lines
 
 
+def _privacy(data: Any, origin: str) -> PrivacySettings:
+    try:
+        return PrivacySettings.model_validate(data or {})
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors(include_input=False, include_url=False):
+            where = ".".join(str(p) for p in ("privacy", *err["loc"]))
+            lines.append(f"{where}: {err['msg'].removeprefix('Value error, ')}")
+        raise ConfigError(f"{origin}: invalid privacy settings:\n  " + "\n  ".join(lines)) from None
+
+
 def parse_syncs(data: Any, origin: str = "<config>") -> list[SyncDefinition]:
-    """Validate already-parsed YAML (a `syncs:` mapping or a bare list)."""
-    if isinstance(data, dict) and set(data) == {"syncs"}:
+    """Validate already-parsed YAML (a `syncs:` mapping, optionally with `privacy:`,
+    or a bare list of syncs)."""
+    privacy = PrivacySettings.model_validate({})
+    if isinstance(data, dict) and "syncs" in data:
+        unknown = set(data) - {"syncs", "privacy"}
+        if unknown:
+            raise ConfigError(
+                f"{origin}: unknown top-level key(s) {', '.join(sorted(map(str, unknown)))} "
+                "(expected 'syncs' and optionally 'privacy')"
+            )
+        privacy = _privacy(data.get("privacy"), origin)
         data = data["syncs"]
     if not isinstance(data, list) or not data:
         raise ConfigError(f"{origin}: expected a non-empty list of syncs under 'syncs:'")
@@ -154,6 +202,11 @@ def parse_syncs(data: Any, origin: str = "<config>") -> list[SyncDefinition]:
             label = str(raw.get("name") or label)
             if isinstance(raw.get("destination"), dict):
                 dest_type = raw["destination"].get("type")
+        if isinstance(raw, dict):
+            if "privacy" in raw:
+                problems.append(f"sync '{label}': privacy: set it once at the top of the file")
+                continue
+            raw = {**raw, "privacy": privacy}
         try:
             sync = SyncDefinition.model_validate(raw)
         except ValidationError as exc:

@@ -13,18 +13,45 @@ from pydantic import Field
 
 from reverse_etl.batch import SyncContext
 from reverse_etl.destinations.base import Destination, DestinationSettings
+from reverse_etl.destinations.file import FileDestination, FileSettings
+from reverse_etl.destinations.google_ads_customer_match import (
+    GoogleAdsCustomerMatchDestination,
+    GoogleAdsCustomerMatchSettings,
+)
 from reverse_etl.destinations.hubspot import HubSpotDestination, HubSpotSettings
+from reverse_etl.destinations.klaviyo import KlaviyoDestination, KlaviyoSettings
 from reverse_etl.destinations.mailchimp import MailchimpDestination, MailchimpSettings
+from reverse_etl.destinations.meta_custom_audiences import (
+    MetaCustomAudiencesDestination,
+    MetaCustomAudiencesSettings,
+)
+from reverse_etl.destinations.postgres import PostgresDestination, PostgresSettings
+from reverse_etl.destinations.salesforce import SalesforceDestination, SalesforceSettings
 from reverse_etl.destinations.webhook import WebhookDestination, WebhookSettings
 
 AnyDestinationSettings = Annotated[
-    WebhookSettings | MailchimpSettings | HubSpotSettings, Field(discriminator="type")
+    WebhookSettings
+    | MailchimpSettings
+    | HubSpotSettings
+    | KlaviyoSettings
+    | SalesforceSettings
+    | MetaCustomAudiencesSettings
+    | GoogleAdsCustomerMatchSettings
+    | FileSettings
+    | PostgresSettings,
+    Field(discriminator="type"),
 ]
 
 _CLIENTS: dict[type[DestinationSettings], type[Destination]] = {
     WebhookSettings: WebhookDestination,
     MailchimpSettings: MailchimpDestination,
     HubSpotSettings: HubSpotDestination,
+    KlaviyoSettings: KlaviyoDestination,
+    SalesforceSettings: SalesforceDestination,
+    MetaCustomAudiencesSettings: MetaCustomAudiencesDestination,
+    GoogleAdsCustomerMatchSettings: GoogleAdsCustomerMatchDestination,
+    FileSettings: FileDestination,
+    PostgresSettings: PostgresDestination,
 }
 
 

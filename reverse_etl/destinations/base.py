@@ -52,6 +52,10 @@ class DestinationSettings(BaseModel):
     supported_modes: ClassVar[frozenset[Mode]] = frozenset()
     identity_field: ClassVar[str | None] = None
     """Payload field that identifies a record at the destination (an email), if any."""
+    identity_hashed: ClassVar[bool] = False
+    """True if the identity field is sent only as a SHA-256 hash (ad destinations)."""
+    phone_hash_without_plus: ClassVar[bool] = False
+    """Hash E.164 phone numbers without the leading '+' (Meta's normalisation)."""
     max_batch_size: ClassVar[int] = 500
     default_rate_limit: ClassVar[RateLimit | None] = None
 
@@ -122,8 +126,9 @@ class Destination(ABC):
         self.label = f"{settings.type} destination of sync '{context.sync_name}'"
 
     @property
-    @abstractmethod
-    def http(self) -> HttpClient: ...
+    def http(self) -> HttpClient | None:
+        """The HTTP client, for destinations that speak HTTP; None for the others."""
+        return None
 
     @property
     def batch_size(self) -> int:
@@ -131,7 +136,9 @@ class Destination(ABC):
 
     @property
     def request_count(self) -> int:
-        return self.http.request_count
+        """Calls made so far (recorded per run). HTTP requests by default; a
+        destination without HTTP overrides this to count its own operations."""
+        return self.http.request_count if self.http is not None else 0
 
     @abstractmethod
     def check(self) -> None: ...
@@ -143,7 +150,8 @@ class Destination(ABC):
     def reconcile(self, batch: Batch) -> BatchOutcome: ...
 
     def close(self) -> None:
-        self.http.close()
+        if self.http is not None:
+            self.http.close()
 
     @staticmethod
     def after_first_write(error: DestinationError) -> None:

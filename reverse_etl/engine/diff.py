@@ -28,6 +28,7 @@ from reverse_etl.config import FieldMapping, FieldType, SyncDefinition
 from reverse_etl.engine.schema import SCHEMA
 from reverse_etl.engine.sql import literal, quote
 from reverse_etl.errors import SourceError
+from reverse_etl.privacy import gate_sql, missing_relations
 
 # RFC 5322 "dot-atom" local part, LDH domain labels, alphabetic TLD; applied to
 # the trimmed, lower-cased address. Deliberately strict: a rejected row is reported,
@@ -50,9 +51,13 @@ SEND_KINDS: dict[Mode, frozenset[str]] = {
 deleted) except in insert-only, which keeps them so a key is never inserted twice."""
 
 
-def _field_sql(name: str, mapping: FieldMapping, hashed: bool) -> tuple[str, list[str]]:
-    """(value expression, [problem expressions yielding a reason or NULL])."""
-    col = quote(mapping.source)
+def _field_sql(
+    name: str, mapping: FieldMapping, hashed: bool, phone_without_plus: bool = False
+) -> tuple[str, list[str]]:
+    """(value expression, [problem expressions yielding a reason or NULL]).
+
+    `phone_without_plus`: hash a phone as its E.164 digits without '+' (Meta)."""
+    col = f"src.{quote(mapping.source)}"
     problems: list[str] = []
     if mapping.type is FieldType.EMAIL:
         value = f"nullif(lower(trim(cast({col} as varchar))), '')"
@@ -82,6 +87,8 @@ def _field_sql(name: str, mapping: FieldMapping, hashed: bool) -> tuple[str, lis
             f"{literal(f'missing {name}')} end",
         )
     if hashed:
+        if phone_without_plus and mapping.type is FieldType.PHONE:
+            value = f"ltrim({value}, '+')"
         value = f"sha256(cast({value} as varchar))"
     return value, problems
 
@@ -94,7 +101,12 @@ def source_sql(sync: SyncDefinition) -> str:
     identity_expr = "null"
     # Sorted, so the payload (and its hash) does not depend on the YAML's key order.
     for name, mapping in sorted(sync.fields.items()):
-        value, field_problems = _field_sql(name, mapping, name in sync.hashed_identifiers)
+        value, field_problems = _field_sql(
+            name,
+            mapping,
+            name in sync.hashed_identifiers,
+            sync.destination.phone_hash_without_plus,
+        )
         values.append(f"{literal(name)}, {value}")
         problems.extend(field_problems)
         if name == identity:
@@ -102,14 +114,19 @@ def source_sql(sync: SyncDefinition) -> str:
             problems.insert(0, f"case when {value} is null then {literal(f'missing {name}')} end")
     invalid = f"coalesce({', '.join(problems)})" if problems else "null"
     relation = f"{quote(sync.source_schema)}.{quote(sync.source_table)}"
+    joins, withheld = gate_sql(
+        sync.privacy, sync.consent_purpose, f"src.{quote(sync.customer_column)}"
+    )
     return f"""
         select
-            cast({quote(sync.primary_key)} as varchar) as key,
+            cast(src.{quote(sync.primary_key)} as varchar) as key,
             cast(json_object({", ".join(values)}) as varchar) as payload,
             {invalid} as invalid_reason,
-            {identity_expr} as identity
-        from {relation}
-        where {quote(sync.primary_key)} is not null
+            {identity_expr} as identity,
+            {withheld} as withheld_reason
+        from {relation} src
+        {" ".join(joins)}
+        where src.{quote(sync.primary_key)} is not null
     """
 
 
@@ -124,6 +141,8 @@ class DiffCounts:
     ignored: int = 0
     invalid: int = 0
     skipped: int = 0
+    withheld: int = 0
+    withheld_reasons: tuple[tuple[str, int], ...] = ()
     source_rows: int = 0
     null_keys: int = 0
 
@@ -140,6 +159,15 @@ def compute_diff(
     `rejection_epoch`: rejections from runs before this run id are ignored (full resync).
     """
     relation = f"{quote(sync.source_schema)}.{quote(sync.source_table)}"
+    existing = {
+        f"{schema}.{table}".lower()
+        for schema, table in con.execute(
+            "select table_schema, table_name from information_schema.tables"
+        ).fetchall()
+    }
+    gate_problems = missing_relations(sync.privacy, sync.consent_purpose, existing)
+    if gate_problems:
+        raise SourceError(f"sync '{sync.name}': " + "; ".join(gate_problems))
     try:
         total, null_keys = con.execute(
             f"select count(*), count(*) filter (where {quote(sync.primary_key)} is null) "
@@ -175,6 +203,7 @@ def compute_diff(
             ) as invalid_reason,
             identity
         from retl_raw
+        where withheld_reason is null
         window w as (partition by identity order by key)
         """
     )
@@ -271,7 +300,13 @@ def compute_diff(
             """
         ).fetchall()
     )
+    withheld = con.execute(
+        "select withheld_reason, count(*) from retl_raw where withheld_reason is not null "
+        "group by 1 order by 1"
+    ).fetchall()
     return DiffCounts(
+        withheld=sum(n for _, n in withheld),
+        withheld_reasons=tuple((str(r), int(n)) for r, n in withheld),
         adds=counts.get("send_add", 0),
         changes=counts.get("send_change", 0),
         removes=counts.get("send_remove", 0),

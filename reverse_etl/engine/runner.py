@@ -155,7 +155,8 @@ class _Run:
             diff = compute_diff(self.con, self.sync, self.store.rejection_epoch())
             self.progress(
                 f"diff: {diff.adds} to add, {diff.changes} to change, {diff.removes} to remove, "
-                f"{diff.invalid} invalid, {diff.skipped} skipped (rejected before)"
+                f"{diff.invalid} invalid, {diff.skipped} skipped (rejected before), "
+                f"{diff.withheld} withheld (consent or suppression)"
             )
             self.store.record_invalid(run_id)
             for phase in PHASE_ORDER:

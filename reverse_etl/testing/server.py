@@ -182,6 +182,7 @@ class ContractServer:
         self.requests: list[tuple[str, str, int]] = []
         self.rate_limited = 0
         self._window = _RollingWindow(*rate_limit) if rate_limit else None
+        self.port = 0  # 0: a free port; the demo destinations set fixed ones
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -215,7 +216,7 @@ class ContractServer:
     # -- lifecycle -----------------------------------------------------------------
     def __enter__(self) -> Self:
         handler = _make_handler(self)
-        self._httpd = _QuietServer(("127.0.0.1", 0), handler)
+        self._httpd = _QuietServer(("127.0.0.1", self.port), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
@@ -286,7 +287,10 @@ def _make_handler(server: ContractServer) -> type[BaseHTTPRequestHandler]:
                 reply, stall = Reply(500, {"message": f"contract server error: {exc!r}"}), 0.0
             if stall:
                 time.sleep(stall)
-            payload = b"" if reply.body is None else json.dumps(reply.body).encode()
+            if isinstance(reply.body, bytes):  # non-JSON bodies (CSV results) go out as given
+                payload = reply.body
+            else:
+                payload = b"" if reply.body is None else json.dumps(reply.body).encode()
             try:
                 self.send_response(reply.status)
                 self.send_header("Content-Type", reply.content_type)

@@ -117,8 +117,8 @@ def test_destination_errors_name_the_destination_field():
     assert "destination: batch_size 501 exceeds mailchimp's limit of 500 per call" in error_of(
         [big]
     )
-    unknown = mailchimp_sync(destination={"type": "salesforce"})
-    assert "destination: Input tag 'salesforce' found using 'type'" in error_of([unknown])
+    unknown = mailchimp_sync(destination={"type": "no_such_tool"})
+    assert "destination: Input tag 'no_such_tool' found using 'type'" in error_of([unknown])
     no_tag = mailchimp_sync()
     del no_tag["destination"]["tag"]
     assert "destination.tag: required for mode 'audience'" in error_of([no_tag])
