@@ -23,12 +23,14 @@ install: $(STAMP)
 
 ## Generate sample data, land it, build every dbt model with its tests, print a summary.
 demo: $(STAMP)
-	$(BIN)/cdp run
+	$(BIN)/cdp run --demo-destinations
 
-## Start the Dagster UI on http://127.0.0.1:3000 with the project loaded.
+## Start the Dagster UI on http://127.0.0.1:3000 with the project loaded, and the
+## demo's destinations (contract servers for the example syncs) beside it.
 dev: $(STAMP)
 	$(BIN)/python -m orchestration.prepare --retry 3
 	@mkdir -p .dagster_home
+	$(BIN)/cdp demo-destinations & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 ## Lint (sqlfluff on dbt models, ruff on Python) then the whole pytest suite.
@@ -41,7 +43,7 @@ lint-python: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy cdp/cli.py cdp/config.py cdp/dbt.py cdp/summary.py cdp/landing cdp/sample_data reverse_etl orchestration expectations
+	$(BIN)/mypy cdp/cli.py cdp/config.py cdp/dbt.py cdp/summary.py cdp/syncs.py cdp/landing cdp/privacy cdp/sample_data cdp/scoring reverse_etl orchestration expectations
 
 # The dbt templater compiles each model; it needs a profile, so point it at a scratch file.
 lint-sql: $(STAMP)

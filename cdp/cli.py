@@ -6,6 +6,7 @@ non-zero exit code (2 for bad input such as a missing folder, 1 for a failed bui
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from datetime import date, datetime
@@ -14,8 +15,16 @@ from pathlib import Path
 import click
 
 from cdp.config import Settings
-from cdp.dbt import DbtError, run_dbt
+from cdp.dbt import (
+    AFTER_SCORING,
+    BEFORE_SCORING,
+    DbtError,
+    merge_run_results,
+    read_run_results,
+    run_dbt,
+)
 from cdp.identity.cli import identity
+from cdp.privacy.cli import privacy
 from cdp.summary import collect_summary
 from reverse_etl.cli import sync
 
@@ -48,9 +57,12 @@ def main() -> None:
     """Warehouse-native customer data platform.
 
     Paths come from the environment: CDP_HOME (repository root), CDP_DATA_DIR
-    (sample and landing files, default <home>/data) and CDP_DUCKDB_PATH (the
-    warehouse file, default <home>/warehouse/cdp.duckdb).
+    (sample and landing files, default <home>/data), CDP_DUCKDB_PATH (the
+    warehouse file, default <home>/warehouse/cdp.duckdb) and CDP_SYNCS_PATH
+    (sync definitions, default <home>/syncs.yml).
     """
+    # `cdp sync` reads its --config default from CDP_SYNCS_PATH.
+    os.environ.setdefault("CDP_SYNCS_PATH", str(Settings.from_env().syncs_path))
 
 
 def _customers_option(func):  # type: ignore[no-untyped-def]
@@ -115,15 +127,33 @@ def _do_ingest(settings: Settings, input_dir: Path) -> None:
 
 
 def _do_build(settings: Settings, select: str | None, full_refresh: bool) -> None:
-    args = ["build"]
-    if select:
-        args += ["--select", select]
-    if full_refresh:
-        args.append("--full-refresh")
+    """`dbt build`; without a selection in three phases: dbt, scoring, dbt.
+
+    Phase 1 builds everything that does not read the `predictions` source,
+    phase 2 fits and scores the models (cdp/scoring) into it, phase 3 builds
+    what reads it. With --select, only that selection is built, no scoring.
+    """
+    from cdp.scoring import ScoringError, run_scoring
+
+    refresh = ["--full-refresh"] if full_refresh else []
     try:
-        run_dbt(settings, args)
+        if select:
+            run_dbt(settings, ["build", "--select", select, *refresh])
+            return
+        progress = _Progress()
+        progress("phase 1/3: dbt build, everything before the scores")
+        run_dbt(settings, ["build", *BEFORE_SCORING, *refresh])
+        before = read_run_results(settings)
+        progress("phase 2/3: scoring (churn, CLV) into the predictions schema")
+        result = run_scoring(settings, progress)
+        click.echo(result.render())
+        progress("phase 3/3: dbt build, what reads the scores")
+        run_dbt(settings, ["build", *AFTER_SCORING, *refresh])
+        merge_run_results(settings, before)
     except DbtError as exc:
         _fail(str(exc), 1)
+    except ScoringError as exc:
+        _fail(f"scoring failed: {exc}", 1)
 
 
 @main.command()
@@ -174,18 +204,78 @@ def ingest(input_dir: Path | None) -> None:
 @click.option("--select", default=None, help="dbt node selection, e.g. 'staging.shop'.")
 @click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
 def build(select: str | None, full_refresh: bool) -> None:
-    """Build every dbt model with its tests (`dbt build`: seeds, models, tests)."""
+    """Build every dbt model with its tests (`dbt build`: seeds, models, tests).
+
+    Without --select it runs in three phases: dbt build of everything except
+    what reads the `predictions` source, the scoring step (churn probability
+    and 12-month CLV, written to the predictions schema), then dbt build of
+    the rest.
+    """
     settings = Settings.from_env()
     _step("build")
     _do_build(settings, select, full_refresh)
+
+
+def _do_sync(settings: Settings, demo: bool) -> None:
+    from cdp.syncs import run_all_syncs
+    from reverse_etl.errors import ReverseEtlError
+
+    if not settings.syncs_path.exists():
+        click.echo(f"no sync definitions at {settings.syncs_path}; nothing to sync")
+        return
+    if settings.target != "duckdb":
+        click.echo(f"syncs read the DuckDB warehouse only; skipped on target {settings.target}")
+        return
+    try:
+        result = run_all_syncs(settings, demo=demo, progress=_Progress())
+    except ReverseEtlError as exc:
+        _fail(str(exc), 2)
+    for report in result.reports:
+        click.echo(report)
+    if result.failed:
+        _fail(f"sync failed: {', '.join(result.failed)} (see above)", 1)
+
+
+@main.command("demo-destinations")
+def demo_destinations_command() -> None:
+    """Serve the demo's destinations until interrupted (what `make dev` runs).
+
+    Contract servers for Mailchimp, HubSpot and a webhook on 127.0.0.1, ports
+    CDP_DEMO_PORT_BASE (default 8701) to +2, for the example syncs in syncs.yml.
+    """
+    from reverse_etl.errors import ConfigError
+    from reverse_etl.testing.demo import demo_destinations
+
+    try:
+        with demo_destinations() as servers:
+            for name, server in servers.items():
+                click.echo(f"demo {name} destination on {server.url}")
+            while True:
+                time.sleep(3600)
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+    except KeyboardInterrupt:
+        click.echo("demo destinations stopped")
 
 
 @main.command()
 @_customers_option
 @_seed_option
 @_end_date_option
-def run(customers: int, seed: int, end_date: datetime) -> None:
-    """Run everything: generate, ingest, build, then print a summary."""
+@click.option(
+    "--demo-destinations",
+    is_flag=True,
+    help="Start the demo's contract servers for the sync step (what `make demo` does).",
+)
+@click.option("--no-sync", is_flag=True, help="Stop after the build; run no sync.")
+def run(
+    customers: int, seed: int, end_date: datetime, demo_destinations: bool, no_sync: bool
+) -> None:
+    """Run everything: generate, ingest, build, sync, then print a summary.
+
+    The sync step runs every sync in the definitions file (CDP_SYNCS_PATH,
+    default <home>/syncs.yml) when it exists.
+    """
     settings = Settings.from_env()
     started = time.monotonic()
     _step("generate")
@@ -194,6 +284,9 @@ def run(customers: int, seed: int, end_date: datetime) -> None:
     _do_ingest(settings, settings.landing_dir)
     _step("build")
     _do_build(settings, None, False)
+    if not no_sync:
+        _step("sync")
+        _do_sync(settings, demo_destinations)
     _step(f"summary ({time.monotonic() - started:.0f}s)")
     if settings.target != "duckdb":
         click.echo(f"built on target {settings.target}; the summary reads DuckDB only")
@@ -234,6 +327,8 @@ def docs() -> None:
 
 
 main.add_command(identity)
+
+main.add_command(privacy)
 
 main.add_command(sync)
 

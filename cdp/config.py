@@ -27,6 +27,7 @@ class Settings:
     warehouse_path  DuckDB file (CDP_DUCKDB_PATH, default home/warehouse/cdp.duckdb)
     target          engine and dbt target: duckdb, postgres or spark (CDP_TARGET,
                     default duckdb); docs/engines.md
+    syncs_path      reverse-ETL sync definitions (CDP_SYNCS_PATH, default home/syncs.yml)
     """
 
     home: Path
@@ -47,6 +48,11 @@ class Settings:
         """Spark warehouse folder and Derby metastore (CDP_SPARK_DIR,
         default home/warehouse/spark)."""
         return Path(os.environ.get("CDP_SPARK_DIR", self.home / "warehouse" / "spark")).resolve()
+
+    @property
+    def syncs_path(self) -> Path:
+        """Sync definitions read by `cdp run`, `cdp sync` and the Dagster sync assets."""
+        return Path(os.environ.get("CDP_SYNCS_PATH", self.home / "syncs.yml")).resolve()
 
     @property
     def landing_dir(self) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import duckdb
@@ -56,9 +57,37 @@ def _rejects_by_file(warehouse: Path) -> dict[str, int]:
         )
 
 
+def _free_port_base() -> int:
+    """Three consecutive free localhost ports for the demo destinations."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if base > 65000:
+            continue
+        taken = False
+        for port in range(base, base + 3):
+            with socket.socket() as probe:
+                taken |= probe.connect_ex(("127.0.0.1", port)) == 0
+        if not taken:
+            return base
+    raise RuntimeError("no three consecutive free ports")
+
+
+def _synced(warehouse: Path) -> dict[str, set[str]]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute("select sync_name, key from reverse_etl.sync_state").fetchall()
+    synced: dict[str, set[str]] = {}
+    for name, key in rows:
+        synced.setdefault(name, set()).add(key)
+    return synced
+
+
 @pytest.mark.slow
 def test_run_end_to_end_twice(cdp_env: dict[str, str]) -> None:
-    first = run_cdp(["run", "--customers", "400"], cdp_env)
+    cdp_env["CDP_DEMO_PORT_BASE"] = str(_free_port_base())
+    demo_run = ["run", "--customers", "400", "--demo-destinations"]
+    first = run_cdp(demo_run, cdp_env)
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
     assert "Raw landing" in first.stdout
     assert "Staging models" in first.stdout
@@ -84,8 +113,35 @@ def test_run_end_to_end_twice(cdp_env: dict[str, str]) -> None:
     # Manifest paths are relative to the data folder, reject paths to the landing folder.
     assert {f"landing/{path}" for path in rejects} == set(malformed)
 
-    # The second run lands nothing new: same raw row counts.
-    second = run_cdp(["run", "--customers", "400"], cdp_env)
+    # The example syncs in syncs.yml reached the demo destinations, and only with
+    # consent: every customer the destinations acknowledged may get marketing
+    # email and sits in the segment the sync reads.
+    assert "== sync" in first.stdout and "Rows synced" in first.stdout
+    synced = _synced(warehouse)
+    assert set(synced) == {"email_retention_offer", "email_reactivation", "email_vip_events"}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        eligible = {
+            c
+            for (c,) in con.execute(
+                "select customer_id from marts.customer_consent_eligibility "
+                "where is_email_marketing_eligible"
+            ).fetchall()
+        }
+        churn_risk = {
+            c
+            for (c,) in con.execute(
+                "select customer_id from marts.segment_high_value_churn_risk"
+            ).fetchall()
+        }
+    assert sum(map(len, synced.values())) > 0
+    for keys in synced.values():
+        assert keys <= eligible
+    assert synced["email_retention_offer"] <= churn_risk
+
+    # The second run lands nothing new (same raw row counts) and sends nothing.
+    second = run_cdp(demo_run, cdp_env)
     assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-4000:]
     assert _raw_counts(warehouse) == counts
     assert _rejects_by_file(warehouse) == rejects
+    assert _synced(warehouse) == synced
+    assert second.stdout.count(" 0 rows sent in 0 requests") == 3, second.stdout[-3000:]

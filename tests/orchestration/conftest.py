@@ -24,6 +24,25 @@ REPO = Path(__file__).resolve().parents[2]
 CDP = Path(sys.executable).parent / "cdp"
 PEOPLE = 300
 SEED = 11
+WEBHOOK_SECRET = "whsec-orchestration-test"
+SYNC_NAME = "vip_events_hook"
+SYNCS_YML = """
+privacy:
+  suppression: {{relation: marts.customer_suppressions}}
+syncs:
+  - name: {name}
+    source: marts.segment_vip_loyalty_members
+    primary_key: customer_id
+    mode: mirror
+    consent_purpose: email_marketing
+    destination:
+      type: webhook
+      url: {url}
+      signing_secret_env: CDP_TEST_WEBHOOK_SECRET
+    fields:
+      email: {{source: email, type: email}}
+      first_name: first_name
+"""
 
 
 @dataclass
@@ -59,10 +78,26 @@ def scratch_env(root: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="package")
-def orchestration_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """Process environment pointing every path at a scratch folder, with the manifest parsed."""
+def sync_destination() -> Iterator[Any]:
+    """The webhook contract server the package's one declared sync sends to."""
+    from reverse_etl.testing import WebhookContractServer
+
+    with WebhookContractServer(WEBHOOK_SECRET) as server:
+        yield server
+
+
+@pytest.fixture(scope="package")
+def orchestration_env(
+    tmp_path_factory: pytest.TempPathFactory, sync_destination: Any
+) -> Iterator[dict[str, str]]:
+    """Process environment pointing every path at a scratch folder, with the manifest
+    parsed and one sync (a segment to a webhook contract server) declared."""
     root = tmp_path_factory.mktemp("orchestration")
     env = scratch_env(root)
+    env["CDP_TEST_WEBHOOK_SECRET"] = WEBHOOK_SECRET
+    (root / "syncs.yml").write_text(
+        SYNCS_YML.format(name=SYNC_NAME, url=sync_destination.endpoint), encoding="utf-8"
+    )
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
     (root / "dagster_home").mkdir()

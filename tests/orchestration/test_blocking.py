@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -15,21 +16,14 @@ from dagster import (
     AssetSelection,
     DagsterInstance,
     Definitions,
-    MaterializeResult,
-    asset,
     define_asset_job,
 )
 
-from tests.orchestration.conftest import Pipeline
+from tests.orchestration.conftest import SYNC_NAME, Pipeline
 
 CUSTOMERS = AssetKey(["marts", "customers"])
-SYNC = AssetKey(["syncs", "stand_in_sync"])
-
-
-@asset(key=SYNC, deps=[CUSTOMERS], group_name="syncs")
-def stand_in_sync() -> MaterializeResult:
-    """Stands in for a reverse-ETL sync (none is declared yet): it must not run."""
-    return MaterializeResult(metadata={"ran": True})
+SEGMENT = AssetKey(["marts", "segment_vip_loyalty_members"])
+SYNC = AssetKey(["syncs", SYNC_NAME])
 
 
 def _copy_warehouse(pipeline: Pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -40,8 +34,11 @@ def _copy_warehouse(pipeline: Pipeline, tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_duplicate_customer_ids_block_the_downstream_sync(
-    pipeline: Pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    pipeline: Pipeline, sync_destination: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The declared sync (segment -> webhook) never runs on a broken golden table: the
+    blocking GX check on `customers` fails, so the segment is not rebuilt and the sync
+    after it is skipped; the destination receives no request."""
     warehouse = _copy_warehouse(pipeline, tmp_path, monkeypatch)
     with duckdb.connect(str(warehouse)) as con:
         con.execute(
@@ -52,10 +49,11 @@ def test_duplicate_customer_ids_block_the_downstream_sync(
 
     gate = define_asset_job(
         "golden_gate",
-        selection=AssetSelection.assets(SYNC)
+        selection=AssetSelection.assets(SEGMENT, SYNC)
         | AssetSelection.checks(AssetCheckKey(CUSTOMERS, "gx_customers")),
     )
-    defs = Definitions.merge(build_definitions(), Definitions(assets=[stand_in_sync], jobs=[gate]))
+    defs = Definitions.merge(build_definitions(), Definitions(jobs=[gate]))
+    requests_before = sync_destination.request_count
     result = defs.resolve_job_def("golden_gate").execute_in_process(
         instance=DagsterInstance.ephemeral(), raise_on_error=False
     )
@@ -68,7 +66,8 @@ def test_duplicate_customer_ids_block_the_downstream_sync(
     failed = [v.value for k, v in check.metadata.items() if k.endswith("failed")]
     assert any("expect_column_values_to_be_unique" in str(v) for v in failed), check.metadata
     materialised = {e.asset_key for e in result.get_asset_materialization_events()}
-    assert SYNC not in materialised
+    assert SEGMENT not in materialised and SYNC not in materialised
+    assert sync_destination.request_count == requests_before
     reasons = [e.step_failure_data.error.message for e in result.all_events if e.is_step_failure]
     assert any("blocking asset check failed with ERROR severity" in r for r in reasons), reasons
 

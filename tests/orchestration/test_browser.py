@@ -3,8 +3,8 @@
 Starts `dagster-webserver` on a free localhost port, opens the global asset lineage
 in headless Chromium (Debian's `chromium`, driven by Playwright; Playwright's own
 browser download is not used), filtered to the assets on the path from a raw table
-to the furthest thing built from it: a sync when one is declared, else `customers`.
-Every edge of that path (raw → staging → ... → customers [→ segment → sync]) must
+to the sync the package declares (tests/orchestration/conftest.py). Every edge of
+that path (raw → staging → ... → customers → segment → sync) must
 be drawn between the two nodes it joins. The screenshot is saved to
 tests/artifacts/orchestration_asset_graph.png (CDP_TEST_ARTIFACTS moves it).
 """
@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from dagster import AssetKey
 
-from tests.orchestration.conftest import REPO
+from tests.orchestration.conftest import REPO, SYNC_NAME
 
 CHROMIUM = Path(os.environ.get("CDP_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -97,14 +97,15 @@ def webserver(orchestration_env: dict[str, str]) -> Iterator[str]:
 
 
 def _target_and_path() -> list[AssetKey]:
-    """The chain to find drawn: raw table → ... → customers → (segment → sync, when declared)."""
+    """The chain to find drawn: raw table → staging → ... → customers → segment → sync."""
     from orchestration.defs.build import build_definitions
 
     graph = build_definitions().get_repository_def().asset_graph
-    syncs = sorted(k for k in graph.get_all_asset_keys() if k.path[0] == "syncs")
-    chain = _shortest_path(graph, SOURCE, GOLDEN)
-    if syncs:
-        chain += _shortest_path(graph, GOLDEN, syncs[0])[1:]
+    sync = AssetKey(["syncs", SYNC_NAME])
+    assert sync in graph.get_all_asset_keys(), "the package's declared sync has no asset"
+    chain = _shortest_path(graph, SOURCE, GOLDEN) + _shortest_path(graph, GOLDEN, sync)[1:]
+    assert any(k.path[-1].startswith("stg_") for k in chain), chain
+    assert any(k.path[-1].startswith("segment_") for k in chain), chain
     return chain
 
 

@@ -86,16 +86,17 @@ def test_schedules_sensors_and_jobs(orchestration_env: dict[str, str]) -> None:
         assert defs.resolve_sensor_def(name)
 
 
-def test_sync_assets_attach_to_their_model(orchestration_env: dict[str, str]) -> None:
+def test_sync_assets_attach_to_their_model(
+    orchestration_env: dict[str, str], tmp_path: Path
+) -> None:
     """No sync YAML, no sync asset; a declared sync becomes syncs/<name> after its model."""
     from orchestration.defs.assets.dbt import load_manifest
     from orchestration.defs.assets.syncs import build_sync_assets
     from orchestration.defs.project import build_dbt_project
 
     manifest = load_manifest(build_dbt_project())
-    syncs_file = Path(orchestration_env["CDP_SYNCS_PATH"])
-    assert not syncs_file.exists()
-    assert build_sync_assets(manifest) == []
+    syncs_file = tmp_path / "syncs.yml"
+    assert build_sync_assets(manifest, syncs_file) == []
     syncs_file.write_text(
         "syncs:\n"
         "  - name: all_customers_to_hook\n"
@@ -107,10 +108,7 @@ def test_sync_assets_attach_to_their_model(orchestration_env: dict[str, str]) ->
         "    fields: {email: {source: email, type: email}}\n",
         encoding="utf-8",
     )
-    try:
-        (sync,) = build_sync_assets(manifest)
-    finally:
-        syncs_file.unlink()
+    (sync,) = build_sync_assets(manifest, syncs_file)
     assert sync.key == AssetKey(["syncs", "all_customers_to_hook"])
     assert sync.asset_deps[sync.key] == {AssetKey(["marts", "customers"])}
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 from dagster import AssetCheckSeverity, AssetKey
 
-from tests.orchestration.conftest import Pipeline
+from tests.orchestration.conftest import SYNC_NAME, Pipeline
 
 
 def test_full_run_materialises_every_asset(pipeline: Pipeline) -> None:
@@ -20,6 +22,33 @@ def test_full_run_materialises_every_asset(pipeline: Pipeline) -> None:
         if not c.passed and c.severity == AssetCheckSeverity.ERROR
     ]
     assert errors == []
+
+
+def test_the_sync_sent_exactly_the_consented_segment_members(
+    pipeline: Pipeline, sync_destination: Any
+) -> None:
+    """The sync asset ran after its segment and the webhook holds exactly the segment's
+    members with email consent who are not suppressed, keyed by customer id."""
+    sync_key = AssetKey(["syncs", SYNC_NAME])
+    materialised = {e.asset_key: e for e in pipeline.result.get_asset_materialization_events()}
+    assert sync_key in materialised
+    with duckdb.connect(str(pipeline.warehouse), read_only=True) as con:
+        expected = {
+            customer_id: email
+            for customer_id, email in con.execute(
+                """
+                select s.customer_id, lower(trim(s.email))
+                from marts.segment_vip_loyalty_members s
+                join marts.customer_consent_eligibility c using (customer_id)
+                where c.is_email_marketing_eligible and s.email is not null
+                    and s.customer_id not in (select customer_id from marts.customer_suppressions)
+                """
+            ).fetchall()
+        }
+    with sync_destination.lock:
+        held = {key: fields["email"] for key, fields in sync_destination.members.items()}
+    assert held == expected
+    assert len(held) > 0, "the sample's VIP segment has no consented member to sync"
 
 
 def test_gx_checks_report_metadata(pipeline: Pipeline) -> None:

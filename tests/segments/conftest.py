@@ -75,7 +75,7 @@ def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     root = tmp_path_factory.mktemp("segments_warehouse")
     env = make_env(root)
     result = subprocess.run(
-        [str(BIN / "cdp"), "run", "--customers", str(CUSTOMERS)],
+        [str(BIN / "cdp"), "run", "--customers", str(CUSTOMERS), "--no-sync"],
         env=env,
         cwd=REPO,
         capture_output=True,

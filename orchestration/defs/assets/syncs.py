@@ -9,7 +9,6 @@ upstream of it) stops the sync. The asset runs `reverse_etl.engine.runner.run_sy
 (the same code as `cdp sync`) and fails when the run did not succeed.
 """
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,7 @@ GROUP = "syncs"
 
 
 def syncs_path() -> Path:
-    value = os.environ.get("CDP_SYNCS_PATH")
-    return Path(value) if value else settings().home / "syncs.yml"
+    return settings().syncs_path
 
 
 def build_sync_assets(manifest: Mapping[str, Any], path: Path | None = None) -> list:

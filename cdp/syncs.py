@@ -1,0 +1,55 @@
+"""The sync step of `cdp run`: every sync in the sync definitions file, in order.
+
+The same engine as `cdp sync` (reverse_etl.engine.runner.run_sync). With
+`demo=True` the demo's contract servers (reverse_etl/testing/demo.py) run for
+the duration of the step, so the example syncs in syncs.yml reach a
+Mailchimp-, HubSpot- and webhook-shaped API over real HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+from cdp.config import Settings
+from reverse_etl.config import load_syncs
+from reverse_etl.engine.runner import run_sync
+
+
+@dataclass
+class SyncStepResult:
+    ran: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    reports: list[str] = field(default_factory=list)
+
+
+def _prefixed(progress: Callable[[str], None], name: str) -> Callable[[str], None]:
+    return lambda message: progress(f"{name}: {message}")
+
+
+def run_all_syncs(
+    settings: Settings, *, demo: bool, progress: Callable[[str], None]
+) -> SyncStepResult:
+    """Run every declared sync; a failed sync is reported and the others still run.
+
+    Raises reverse_etl's ConfigError for an invalid definitions file.
+    """
+    result = SyncStepResult()
+    syncs = load_syncs(settings.syncs_path)
+    servers: AbstractContextManager[Any] = nullcontext()
+    if demo:
+        from reverse_etl.testing.demo import demo_destinations
+
+        servers = demo_destinations()
+    with servers:
+        for definition in syncs:
+            outcome = run_sync(
+                definition, settings.warehouse_path, progress=_prefixed(progress, definition.name)
+            )
+            result.ran.append(definition.name)
+            result.reports.append(outcome.render())
+            if outcome.status != "succeeded":
+                result.failed.append(definition.name)
+    return result
