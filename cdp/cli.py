@@ -24,7 +24,6 @@ from cdp.dbt import (
     run_dbt,
 )
 from cdp.identity.cli import identity
-from cdp.privacy.cli import privacy
 from cdp.summary import collect_summary
 from reverse_etl.cli import sync
 
@@ -328,7 +327,6 @@ def docs() -> None:
 
 main.add_command(identity)
 
-main.add_command(privacy)
 
 main.add_command(sync)
 
