@@ -145,5 +145,5 @@ def gate_sql(
             f"case when {allow_unknown} then null else {unknown} end "
             f"when not retl_consent.granted then {no} end"
         )
-    expr = f"coalesce({', '.join(reasons)})" if reasons else "null"
+    expr = f"coalesce({', '.join(reasons)})" if reasons else "cast(null as varchar)"
     return joins, expr

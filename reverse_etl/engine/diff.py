@@ -98,7 +98,7 @@ def source_sql(sync: SyncDefinition) -> str:
     identity = sync.identity_field
     values: list[str] = []
     problems: list[str] = []
-    identity_expr = "null"
+    identity_expr = "cast(null as varchar)"
     # Sorted, so the payload (and its hash) does not depend on the YAML's key order.
     for name, mapping in sorted(sync.fields.items()):
         value, field_problems = _field_sql(
@@ -112,7 +112,7 @@ def source_sql(sync: SyncDefinition) -> str:
         if name == identity:
             identity_expr = value
             problems.insert(0, f"case when {value} is null then {literal(f'missing {name}')} end")
-    invalid = f"coalesce({', '.join(problems)})" if problems else "null"
+    invalid = f"coalesce({', '.join(problems)})" if problems else "cast(null as varchar)"
     relation = f"{quote(sync.source_schema)}.{quote(sync.source_table)}"
     joins, withheld = gate_sql(
         sync.privacy, sync.consent_purpose, f"src.{quote(sync.customer_column)}"

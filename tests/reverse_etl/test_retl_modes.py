@@ -162,3 +162,13 @@ def test_cli_plan_run_and_bad_config(hook: Harness, warehouse: Path, tmp_path: P
     assert denied.returncode == 1
     output = denied.stdout + denied.stderr
     assert "destination.signing_secret_env" in output and "wrong-but-long-secret" not in output
+
+
+def test_a_sync_of_plain_string_fields_only(hook: Harness, warehouse: Path):
+    """No field is validated (no email/phone type, nothing required): every row is sent
+    as stored, and nothing is withheld or rejected."""
+    sync = hook.sync(fields={"email": "email", "first_name": "first_name"})
+    result = run_sync(sync, warehouse)
+    assert result.status == "succeeded", result.error
+    assert (result.rows_added, result.rows_rejected) == (30, 0)
+    assert hook.audience() == hook.expected_audience(people(30))
