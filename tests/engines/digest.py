@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import struct
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -125,10 +126,29 @@ def duckdb_digests(
     return out
 
 
+def _single_precision(text: str | None, _cursor: object) -> float | None:
+    """A PostgreSQL `real` as the float32 it holds, widened to a Python float.
+
+    PostgreSQL prints the shortest text that reads back as the same float32
+    ('0.8666667'); DuckDB and Spark hand over the float32 itself, widened
+    (0.8666666746139526). Reading the text back through float32 gives that.
+    """
+    if text is None:
+        return None
+    return struct.unpack("f", struct.pack("f", float(text)))[0]
+
+
+def _postgres_real_type() -> Any:
+    import psycopg2.extensions
+
+    return psycopg2.extensions.new_type((700,), "REAL_AS_FLOAT32", _single_precision)
+
+
 def postgres_digests(
     connect_kwargs: Mapping[str, Any], relations: Sequence[str], excluded: Mapping[str, set[str]]
 ) -> dict[str, TableDigest]:
     import psycopg2
+    import psycopg2.extensions
     import psycopg2.extras
 
     out: dict[str, TableDigest] = {}
@@ -137,6 +157,7 @@ def postgres_digests(
         # json/jsonb as the text stored, like DuckDB returns its JSON type.
         psycopg2.extras.register_default_json(con, loads=lambda text: text)
         psycopg2.extras.register_default_jsonb(con, loads=lambda text: text)
+        psycopg2.extensions.register_type(_postgres_real_type(), con)
         with con.cursor() as cur:
             cur.execute("set timezone = 'UTC'")
             for relation in relations:

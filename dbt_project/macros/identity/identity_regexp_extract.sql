@@ -15,3 +15,16 @@
 {% macro postgres__identity_regexp_extract(expression, pattern) -%}
     substring({{ expression }} from '{{ pattern | replace("'", "''") }}')
 {%- endmacro %}
+
+{#- Spark reads backslashes in string literals as escapes, so they are
+    doubled; regexp_extract gives '' when nothing matches. -#}
+{% macro spark__identity_regexp_extract(expression, pattern) -%}
+    nullif(
+        regexp_extract(
+            {{ expression }},
+            '{{ pattern | replace("\\", "\\\\") | replace("'", "\\'") }}',
+            1
+        ),
+        ''
+    )
+{%- endmacro %}

@@ -93,7 +93,7 @@
         right_record_key,
         '{{ rule.name }}' as rule_name,
         {{ rule.order }} as rule_order,
-        cast(1.0 as {{ dbt.type_float() }}) as score
+        cast(1.0 as real) as score
     from (
         select
             min(record_key) over (
@@ -125,7 +125,7 @@
                 {%- endfor %}
                 {%- if fuzzy | length == 1 %}, 1.0{% endif %}
             )
-            {%- endif %} as {{ dbt.type_float() }}
+            {%- endif %} as real
         ) as score
     from {{ prefix }}__keys as left_side
     inner join {{ prefix }}__keys as right_side

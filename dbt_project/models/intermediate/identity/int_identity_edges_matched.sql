@@ -95,7 +95,7 @@ rule_pairs as (
         end as right_record_key,
         'always_match_override' as rule_name,
         0 as rule_order,
-        cast(1.0 as {{ dbt.type_float() }}) as score
+        cast(1.0 as real) as score
     from always_match
 
 ),

@@ -108,8 +108,13 @@ similarities as (
         co_buyers.cutoff_date,
         co_buyers.product_id,
         co_buyers.similar_product_id,
-        co_buyers.co_buyers / sqrt(
-            1.0 * product_buyers.buyers * similar_buyers.buyers
+        -- in double precision on every engine (IEEE division and sqrt give
+        -- the same bits everywhere; PostgreSQL would otherwise use numeric)
+        cast(co_buyers.co_buyers as {{ cdp.type_double() }}) / sqrt(
+            cast(
+                product_buyers.buyers * similar_buyers.buyers
+                as {{ cdp.type_double() }}
+            )
         ) as similarity
     from co_buyers
     inner join product_buyers
@@ -144,7 +149,8 @@ co_purchase_candidates as (
         history.cutoff_date,
         history.customer_id,
         nearest_neighbours.similar_product_id as product_id,
-        sum(nearest_neighbours.similarity) as score
+        -- rounded, so a different summation order cannot reorder near-ties
+        cast(sum(nearest_neighbours.similarity) as {{ dbt.type_numeric() }}) as score
     from history
     inner join nearest_neighbours
         on

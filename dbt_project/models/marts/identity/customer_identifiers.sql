@@ -1,7 +1,8 @@
 {#- Every identifier known for a customer, one row per (customer, type,
     value), with when it was first and last seen on a record. Emails are the
     normalised addresses (as typed, trimmed, lower case); blocked values
-    (placeholders, shared by too many people) are left out. -#}
+    (placeholders, shared by too many people) are left out. With var
+    cdp__mask_pii emails and phones are masked (macros/mask_pii.sql). -#}
 with
 
 records as (
@@ -49,7 +50,15 @@ final as (
     select
         customer_ids.customer_id,
         cast(identifiers.identifier_type as {{ dbt.type_string() }}) as identifier_type,
-        cast(identifiers.identifier_value as {{ dbt.type_string() }}) as identifier_value,
+        cast(
+            case identifiers.identifier_type
+                when 'email'
+                    then {{ cdp.mask_pii('identifiers.identifier_value', 'email') }}
+                when 'phone'
+                    then {{ cdp.mask_pii('identifiers.identifier_value', 'phone') }}
+                else identifiers.identifier_value
+            end as {{ dbt.type_string() }}
+        ) as identifier_value,
         min(identifiers.updated_at) as first_seen_at,
         max(identifiers.updated_at) as last_seen_at,
         count(*) as record_count

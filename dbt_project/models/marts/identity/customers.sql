@@ -2,7 +2,8 @@
     chosen among the customer's records by the survivorship strategy set in
     this model's config.meta.survivorship (_identity__models.yml); the
     address fields are chosen together, from one record, as a group. All
-    emails and phones are kept as lists. -#}
+    emails and phones are kept as lists. With var cdp__mask_pii the personal
+    columns are masked (macros/mask_pii.sql), for non-production targets. -#}
 {%- set survivorship = model.config.meta.get('survivorship', {}) %}
 {%- set attributes = survivorship.get('attributes', {}) %}
 {%- set address = survivorship.get('address', {'strategy': 'most_recent'}) %}
@@ -10,6 +11,11 @@
 {%- set single_attributes = [
     'first_name', 'last_name', 'birth_date', 'email', 'phone_e164',
 ] %}
+{%- set pii_kinds = {
+    'first_name': 'name', 'last_name': 'name', 'birth_date': 'date',
+    'email': 'email', 'phone_e164': 'phone', 'address_line_1': 'text',
+    'postal_code': 'text',
+} %}
 with
 
 records as (
@@ -108,8 +114,8 @@ customer_summary as (
         count(*) as record_count,
         min(updated_at) as first_seen_at,
         max(updated_at) as last_seen_at,
-        {{ cdp.identity_list_agg('email') }} as emails,
-        {{ cdp.identity_list_agg('phone_e164') }} as phones,
+        {{ cdp.identity_list_agg(cdp.mask_pii('email', 'email')) }} as emails,
+        {{ cdp.identity_list_agg(cdp.mask_pii('phone_e164', 'phone')) }} as phones,
         {{ cdp.identity_list_agg('source_name') }} as source_names
     from customer_records
     group by customer_id
@@ -121,10 +127,16 @@ final as (
     select
         customer_summary.customer_id,
         {%- for attribute in single_attributes %}
-            {{ attribute }}_ranked.{{ attribute }},
+            {%- set column = attribute ~ '_ranked.' ~ attribute %}
+            {{ cdp.mask_pii(column, pii_kinds[attribute]) }} as {{ attribute }},
         {%- endfor %}
         {%- for field in address_fields %}
-            address_ranked.{{ field }},
+            {%- set kind = pii_kinds.get(field) %}
+            {%- if kind %}
+                {{ cdp.mask_pii('address_ranked.' ~ field, kind) }} as {{ field }},
+            {%- else %}
+                address_ranked.{{ field }},
+            {%- endif %}
         {%- endfor %}
         customer_summary.emails,
         customer_summary.phones,

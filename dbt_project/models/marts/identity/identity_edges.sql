@@ -30,7 +30,7 @@ final as (
         right_records.source_record_id as right_source_record_id,
         edges.rule_name,
         edges.rule_order,
-        cast(edges.score as {{ dbt.type_float() }}) as score,
+        cast(edges.score as real) as score,
         edges.left_record_key,
         edges.right_record_key
     from edges

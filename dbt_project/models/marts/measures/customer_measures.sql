@@ -341,7 +341,7 @@ final as (
         derived.first_purchase_date,
         derived.last_purchase_date,
         cast(derived.days_since_last_purchase as integer) as days_since_last_purchase,
-        cast(derived.purchase_frequency_30d as double) as purchase_frequency_30d,
+        cast(derived.purchase_frequency_30d as {{ cdp.type_double() }}) as purchase_frequency_30d,
         cast(coalesce(rfm_scores.recency_score, 0) as integer) as recency_score,
         cast(coalesce(rfm_scores.frequency_score, 0) as integer) as frequency_score,
         cast(coalesce(rfm_scores.monetary_score, 0) as integer) as monetary_score,

@@ -36,7 +36,7 @@ final as (
         cast(features.frequency_bucket as {{ dbt.type_string() }}) as frequency_bucket,
         cast(features.engagement_bucket as {{ dbt.type_string() }}) as engagement_bucket,
         cast(
-            coalesce(cells.purchase_probability, base_rate.base_rate) as double
+            coalesce(cells.purchase_probability, base_rate.base_rate) as {{ cdp.type_double() }}
         ) as purchase_probability_90d
     from features
     cross join base_rate

@@ -28,7 +28,7 @@ training as (
 
 base_rate as (
 
-    select avg(cast(purchased_in_horizon as double)) as base_rate
+    select avg(cast(purchased_in_horizon as {{ cdp.type_double() }})) as base_rate
     from training
 
 ),
@@ -57,9 +57,9 @@ final as (
         cast(
             (cells.training_buyers + {{ prior_weight }} * base_rate.base_rate)
             / (cells.training_customers + {{ prior_weight }})
-            as double
+            as {{ cdp.type_double() }}
         ) as purchase_probability,
-        cast(base_rate.base_rate as double) as base_rate
+        cast(base_rate.base_rate as {{ cdp.type_double() }}) as base_rate
     from cells
     cross join base_rate
 

@@ -95,8 +95,8 @@ final as (
         cast('purchase_propensity_90d' as {{ dbt.type_string() }}) as model_name,
         {{ cdp.segments_as_of_date() }} as as_of_date,
         cast(metric_name as {{ dbt.type_string() }}) as metric_name,
-        cast(model_value as double) as model_value,
-        cast(baseline_value as double) as baseline_value,
+        cast(model_value as {{ cdp.type_double() }}) as model_value,
+        cast(baseline_value as {{ cdp.type_double() }}) as baseline_value,
         model_value < baseline_value as beats_baseline,
         cast(holdout_customers as bigint) as holdout_customers
     from metrics
