@@ -57,21 +57,12 @@ def _rejects_by_file(warehouse: Path) -> dict[str, int]:
         )
 
 
-def _free_port_base() -> int:
-    """Three consecutive free localhost ports for the demo destinations."""
-    for _ in range(50):
+def _ports_free(first: int, count: int) -> bool:
+    for port in range(first, first + count):
         with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
-        if base > 65000:
-            continue
-        taken = False
-        for port in range(base, base + 3):
-            with socket.socket() as probe:
-                taken |= probe.connect_ex(("127.0.0.1", port)) == 0
-        if not taken:
-            return base
-    raise RuntimeError("no three consecutive free ports")
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return False
+    return True
 
 
 def _synced(warehouse: Path) -> dict[str, set[str]]:
@@ -85,7 +76,8 @@ def _synced(warehouse: Path) -> dict[str, set[str]]:
 
 @pytest.mark.slow
 def test_run_end_to_end_twice(cdp_env: dict[str, str]) -> None:
-    cdp_env["CDP_DEMO_PORT_BASE"] = str(_free_port_base())
+    # syncs.yml names the demo destinations' default ports (8701-8703)
+    assert _ports_free(8701, 3), "ports 8701-8703 are taken (a `make dev` running?)"
     demo_run = ["run", "--customers", "400", "--demo-destinations"]
     first = run_cdp(demo_run, cdp_env)
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]

@@ -226,6 +226,13 @@ def staging(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBP
             "build",
             "--select",
             "+path:models/staging",
+            # the scores' staging models read what `cdp build`'s scoring step writes
+            "--exclude",
+            "source:predictions+",
+            # only tests whose every parent is built here (not the marts'
+            # relationships tests that also point at a staging model's children)
+            "--indirect-selection",
+            "cautious",
             "--project-dir",
             str(DBT_PROJECT),
             "--profiles-dir",

@@ -138,6 +138,8 @@ def test_tables_match_the_sources_yaml() -> None:
     declared: dict[str, dict[str, Any]] = {}
     for path in SOURCES:
         for source in yaml.safe_load(path.read_text(encoding="utf-8"))["sources"]:
+            if source.get("schema") != "raw":
+                continue  # e.g. predictions: written by the scoring step, not landed
             for table in source["tables"]:
                 declared[table["name"]] = table
     assert set(declared) == set(TABLES)

@@ -44,7 +44,8 @@ def _check_free(port: int, name: str) -> None:
         if probe.connect_ex(("127.0.0.1", port)) == 0:
             raise ConfigError(
                 f"demo {name} destination: port {port} on 127.0.0.1 is already in use "
-                "(another `cdp demo-destinations`?); stop it or set CDP_DEMO_PORT_BASE"
+                "(another `cdp demo-destinations`?); stop it, or set CDP_DEMO_PORT_BASE "
+                "and change the URLs in syncs.yml to match"
             )
 
 
