@@ -24,6 +24,7 @@ from cdp.dbt import (
     run_dbt,
 )
 from cdp.identity.cli import identity
+from cdp.privacy.cli import privacy
 from cdp.summary import collect_summary
 from reverse_etl.cli import sync
 
@@ -327,6 +328,7 @@ def docs() -> None:
 
 main.add_command(identity)
 
+main.add_command(privacy)
 
 main.add_command(sync)
 

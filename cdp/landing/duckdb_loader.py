@@ -29,6 +29,7 @@ from cdp.landing.manifest import (
 )
 from cdp.landing.registry import RAW_SCHEMA, DataType, Registry, TableSpec
 from cdp.landing.result import FileResult
+from cdp.landing.tombstones import SKIPS, drop_erased_staged, ensure_skips_table
 
 _METADATA_NAMES = [name for name, _ in METADATA_COLUMNS]
 
@@ -184,13 +185,14 @@ class DuckDBWarehouse:
     ) -> FileResult:
         """Insert the staged rows and rejects, and the manifest row (inside the transaction)."""
         con = self._con
-        rows_in = rejected = 0
+        rows_in = rejected = erased = 0
         if plan is None:
             warnings = ["file is empty: no header, no rows"]
         else:
             warnings = plan.warnings() + self._ensure_columns(spec.name, plan)
             stamp = loaded_at.isoformat(sep=" ")
             targets = [c.target for c in plan.columns]
+            erased = self._drop_erased(spec, file, targets, loaded_at)
             con.execute(
                 sql.insert_loaded(spec.name, targets, _METADATA_NAMES, stamp, file.relative)
             )
@@ -202,7 +204,23 @@ class DuckDBWarehouse:
                 file.relative, spec.name, stats.sha256, stats.size, rows_in, rejected, loaded_at
             )
         )
-        return FileResult.loaded(file.relative, rows_in, rejected, warnings)
+        landed = FileResult.loaded(file.relative, rows_in, rejected, warnings)
+        landed.rows_erased = erased
+        return landed
+
+    def _drop_erased(
+        self, spec: TableSpec, file: SourceFile, targets: list[str], loaded_at: datetime
+    ) -> int:
+        """Drop staged rows of erased people (cdp/landing/tombstones.py) and count them."""
+        staged_columns = {name: f"t_{i}" for i, name in enumerate(targets, start=1)}
+        erased = drop_erased_staged(self._con, spec.name, sql.STAGED, staged_columns)
+        if erased:
+            ensure_skips_table(self._con)
+            self._con.execute(
+                f"insert into {SKIPS} values (?, ?, ?, ?)",
+                [spec.name, file.relative, erased, loaded_at],
+            )
+        return erased
 
 
 def raw_table_counts(warehouse_path: Path) -> dict[str, tuple[int, int]]:

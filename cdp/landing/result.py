@@ -22,6 +22,7 @@ class FileResult:
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
     same_as: str | None = None  # for a skipped file: the landed file with the same content
+    rows_erased: int = 0  # rows of erased people dropped before landing (not in rows_in)
 
     @classmethod
     def loaded(cls, path: str, rows_in: int, rows_rejected: int, warnings: list[str]) -> FileResult:
@@ -70,6 +71,10 @@ class TableResult:
     def rows_rejected(self) -> int:
         return sum(f.rows_rejected for f in self.files)
 
+    @property
+    def rows_erased(self) -> int:
+        return sum(f.rows_erased for f in self.files)
+
     def all_warnings(self) -> list[str]:
         """Folder warnings, then each file's warnings and failure prefixed with its path."""
         notes = list(self.warnings)
@@ -107,6 +112,10 @@ class IngestResult:
     @property
     def rows_rejected(self) -> int:
         return sum(t.rows_rejected for t in self.tables.values())
+
+    @property
+    def rows_erased(self) -> int:
+        return sum(t.rows_erased for t in self.tables.values())
 
     def all_warnings(self) -> list[str]:
         notes = list(self.warnings)
@@ -159,4 +168,9 @@ def render_summary(result: IngestResult) -> str:
         out += [f"  - {w}" for w in warnings]
     if result.rows_rejected:
         out.append("rejected rows and their reasons: select * from raw._rejects")
+    if result.rows_erased:
+        out.append(
+            f"{result.rows_erased:,} row(s) of erased people not landed "
+            "(counted in privacy.erasure_skips)"
+        )
     return "\n".join(out)

@@ -1,7 +1,9 @@
-{#- Per customer, whether each activation is allowed, from the latest consent
-    event (on or before the as-of day) per customer, channel and purpose that
-    the seed consent_eligibility_rules maps to it. On a tie an explicit
-    revoke beats a grant; no consent at all means not eligible. -#}
+{#- Per customer, whether each activation is allowed: the consent in force
+    (customer_consent_state, on the as-of day) for the channel and purpose the
+    seed consent_eligibility_rules maps to it must be a grant decided by an
+    explicit signal. An inferred opt-in alone never makes anyone eligible;
+    no consent at all means not eligible. This is the relation the sync
+    engine's privacy gate reads (syncs.yml `privacy.consent`). -#}
 with
 
 customers as (
@@ -11,17 +13,9 @@ customers as (
 
 ),
 
-source_records as (
+consent_state as (
 
-    select * from {{ ref('customer_source_records') }}
-
-),
-
-consent_events as (
-
-    select * from {{ ref('stg_consent__consent_events') }}
-    where
-        occurred_at < {{ dbt.dateadd('day', 1, cdp.segments_as_of_date()) }}
+    select * from {{ ref('customer_consent_state') }}
 
 ),
 
@@ -31,45 +25,25 @@ rules as (
 
 ),
 
-customer_consents as (
+eligible_consents as (
 
     select
-        source_records.customer_id,
-        rules.eligibility_name,
-        consent_events.is_granted,
-        row_number() over (
-            partition by source_records.customer_id, rules.eligibility_name
-            order by
-                consent_events.occurred_at desc,
-                case when consent_events.is_granted then 1 else 0 end asc,
-                consent_events.consent_event_id desc
-        ) as consent_rank
-    from consent_events
-    inner join source_records
-        on
-            source_records.source_name = 'consent_events'
-            and cast(consent_events.consent_event_id as {{ dbt.type_string() }})
-            = source_records.source_record_id
-    inner join rules
-        on
-            consent_events.channel = rules.consent_channel
-            and consent_events.purpose = rules.consent_purpose
-
-),
-
-latest_consents as (
-
-    select
-        customer_id,
+        consent_state.customer_id,
         max(case
-            when eligibility_name = 'email_marketing' and is_granted then 1 else 0
+            when rules.eligibility_name = 'email_marketing' then 1 else 0
         end) as email_marketing,
         max(case
-            when eligibility_name = 'ads_personalisation' and is_granted then 1 else 0
+            when rules.eligibility_name = 'ads_personalisation' then 1 else 0
         end) as ads_personalisation
-    from customer_consents
-    where consent_rank = 1
-    group by customer_id
+    from consent_state
+    inner join rules
+        on
+            consent_state.channel = rules.consent_channel
+            and consent_state.purpose = rules.consent_purpose
+    where
+        consent_state.is_granted
+        and consent_state.decided_by_evidence = 'explicit'
+    group by consent_state.customer_id
 
 ),
 
@@ -77,12 +51,13 @@ final as (
 
     select
         customers.customer_id,
-        coalesce(latest_consents.email_marketing, 0) = 1 as is_email_marketing_eligible,
-        coalesce(latest_consents.ads_personalisation, 0) = 1
+        coalesce(eligible_consents.email_marketing, 0) = 1
+            as is_email_marketing_eligible,
+        coalesce(eligible_consents.ads_personalisation, 0) = 1
             as is_ads_personalisation_eligible
     from customers
-    left join latest_consents
-        on customers.customer_id = latest_consents.customer_id
+    left join eligible_consents
+        on customers.customer_id = eligible_consents.customer_id
 
 )
 

@@ -1,0 +1,249 @@
+"""`cdp privacy`: erase a person (right to erasure) or export everything held (access).
+
+Output is counts, ids of erasures and file paths: never an email, phone, name
+or customer id, so the command's log is safe to keep.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+import duckdb
+
+from cdp.config import Settings
+from cdp.privacy.subject import ErasureRequest, IdentifierType, PrivacyError, read_requests
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _progress() -> Callable[[str], None]:
+    started = time.monotonic()
+    return lambda message: click.echo(f"[{time.monotonic() - started:7.1f}s] {message}")
+
+
+def _identifier_options(func: Any) -> Any:
+    for name, kind in (
+        ("--customer-id", "customer_id"),
+        ("--phone", "phone"),
+        ("--email", "email"),
+    ):
+        func = click.option(
+            name, kind, default=None, help=f"The person's {kind.replace('_', ' ')}."
+        )(func)
+    return func
+
+
+def _single_request(
+    email: str | None, phone: str | None, customer_id: str | None, requested_by: str, reason: str
+) -> ErasureRequest | None:
+    candidates: tuple[tuple[IdentifierType, str | None], ...] = (
+        ("email", email),
+        ("phone", phone),
+        ("customer_id", customer_id),
+    )
+    given = [(kind, value) for kind, value in candidates if value]
+    if len(given) > 1:
+        raise PrivacyError("give one of --email, --phone, --customer-id")
+    if not given:
+        return None
+    kind, value = given[0]
+    return ErasureRequest(kind, value, requested_by, reason)
+
+
+def _connect(settings: Settings) -> duckdb.DuckDBPyConnection:
+    if settings.target != "duckdb":
+        raise PrivacyError(
+            f"privacy commands work on the DuckDB warehouse; target is {settings.target}"
+        )
+    if not settings.warehouse_path.is_file():
+        raise PrivacyError(f"warehouse not found: {settings.warehouse_path}")
+    return duckdb.connect(str(settings.warehouse_path))
+
+
+@click.group()
+def privacy() -> None:
+    """Erasure and access requests (docs/privacy.md)."""
+
+
+@privacy.command()
+@_identifier_options
+@click.option(
+    "--requests",
+    "requests_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="CSV of requests: identifier_type,identifier_value[,requested_by,reason].",
+)
+@click.option(
+    "--requested-by", default=lambda: os.environ.get("USER", "unknown"), show_default="$USER"
+)
+@click.option("--reason", default="erasure request", show_default=True)
+@click.option("--no-build", is_flag=True, help="Skip the dbt rebuild (run `cdp build` later).")
+@click.option("--no-sync", is_flag=True, help="Skip the syncs that send the removes.")
+@click.option(
+    "--demo-destinations", is_flag=True, help="Start the demo's contract servers for the syncs."
+)
+def erase(
+    email: str | None,
+    phone: str | None,
+    customer_id: str | None,
+    requests_file: Path | None,
+    requested_by: str,
+    reason: str,
+    no_build: bool,
+    no_sync: bool,
+    demo_destinations: bool,
+) -> None:
+    """Erase a person: raw rows, derived models, destinations; keep a hashed tombstone.
+
+    Deletes every raw row of the person (and rows of erased people in
+    raw._rejects), records hashed identifiers so the loader never lands them
+    again, rebuilds the dbt project, runs the syncs so destinations receive
+    removes, then scrubs their sync history. Writes an audit record to
+    privacy.erasure_log.
+    """
+    from cdp.privacy.destinations import finish_erasures
+    from cdp.privacy.erase import erase_requests, mark_rebuilt
+
+    settings = Settings.from_env()
+    progress = _progress()
+    try:
+        single = _single_request(email, phone, customer_id, requested_by, reason)
+        if (single is None) == (requests_file is None):
+            raise PrivacyError("give one of --email, --phone, --customer-id or --requests FILE")
+        if single is not None:
+            requests = [single]
+        else:
+            assert requests_file is not None
+            requests = read_requests(requests_file, requested_by, reason)
+        with _connect(settings) as con:
+            results = erase_requests(con, requests, progress)
+        ids = [r.erasure_id for r in results]
+        if no_build:
+            progress("rebuild skipped: run `cdp build`, then `cdp sync` and `cdp privacy finish`")
+            return
+        progress("rebuilding every model without them (cdp build)")
+        _rebuild(settings, progress)
+        with _connect(settings) as con:
+            mark_rebuilt(con, ids)
+        if no_sync or not settings.syncs_path.exists():
+            progress("syncs not run: `cdp sync` then `cdp privacy finish` complete the erasure")
+        else:
+            _sync(settings, demo_destinations, progress)
+        with _connect(settings) as con:
+            for line in finish_erasures(con, settings.syncs_path):
+                progress(line)
+            con.execute("checkpoint")
+    except PrivacyError as exc:
+        _fail(str(exc), 2)
+
+
+def _rebuild(settings: Settings, progress: Callable[[str], None]) -> None:
+    from cdp.dbt import AFTER_SCORING, BEFORE_SCORING, DbtError, run_dbt
+    from cdp.scoring import ScoringError, run_scoring
+
+    try:
+        run_dbt(settings, ["build", *BEFORE_SCORING], quiet=True)
+        run_scoring(settings, lambda _message: None)
+        run_dbt(settings, ["build", *AFTER_SCORING], quiet=True)
+    except (DbtError, ScoringError) as exc:
+        _fail(f"rebuild failed; the raw rows are erased, run `cdp build` again: {exc}", 1)
+    progress("rebuild done")
+
+
+def _sync(settings: Settings, demo: bool, progress: Callable[[str], None]) -> None:
+    from cdp.syncs import run_all_syncs
+    from reverse_etl.errors import ReverseEtlError
+
+    try:
+        result = run_all_syncs(settings, demo=demo, progress=lambda _message: None)
+    except ReverseEtlError as exc:
+        progress(f"syncs not run ({exc}); `cdp sync` then `cdp privacy finish` complete it")
+        return
+    for report in result.reports:
+        click.echo(report)
+    if result.failed:
+        progress(
+            f"sync failed: {', '.join(result.failed)}; rerun `cdp sync`, then `cdp privacy finish`"
+        )
+
+
+@privacy.command()
+def finish() -> None:
+    """Complete erasures whose removes the destinations have acknowledged since."""
+    from cdp.privacy.destinations import finish_erasures
+
+    settings = Settings.from_env()
+    try:
+        with _connect(settings) as con:
+            lines = finish_erasures(con, settings.syncs_path)
+    except PrivacyError as exc:
+        _fail(str(exc), 2)
+    for line in lines or ["no erasure awaiting removal"]:
+        click.echo(line)
+
+
+@privacy.command()
+def log() -> None:
+    """List the erasure audit records (no personal data: hashes and counts)."""
+    settings = Settings.from_env()
+    try:
+        with _connect(settings) as con:
+            rows = con.execute(
+                "select erasure_id, requested_at, requested_by, request_type, status, "
+                "rows_deleted::varchar, destinations::varchar from privacy.erasure_log "
+                "order by requested_at"
+            ).fetchall()
+    except (PrivacyError, duckdb.CatalogException):
+        rows = []
+    for row in rows or [("no erasures recorded",)]:
+        click.echo("  ".join(str(v) for v in row))
+
+
+@privacy.command()
+@_identifier_options
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    default=None,
+    help="Where to write the JSON ('-' for stdout) [default: <data>/privacy/exports/].",
+)
+def export(email: str | None, phone: str | None, customer_id: str | None, out: Path | None) -> None:
+    """Write everything held about a person as one JSON document (access request)."""
+    from cdp.privacy.export import dumps, export_person
+
+    settings = Settings.from_env()
+    try:
+        request = _single_request(email, phone, customer_id, "access", "access request")
+        if request is None:
+            raise PrivacyError("give one of --email, --phone, --customer-id")
+        with _connect(settings) as con:
+            document = export_person(con, request)
+    except PrivacyError as exc:
+        _fail(str(exc), 2)
+    text = dumps(document)
+    if str(out) == "-":
+        click.echo(text)
+        return
+    if out is None:
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        out = settings.data_dir / "privacy" / "exports" / f"access-{stamp}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.touch(mode=0o600, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    raw = sum(len(rows) for rows in document["raw_rows"].values())
+    click.echo(
+        f"wrote {out}: {len(document['customer_ids'])} customer(s), "
+        f"{len(document.get('source_records', []))} source record(s), {raw} raw row(s), "
+        f"{len(document.get('consent_ledger', []))} consent signal(s), "
+        f"{len(document['syncs'])} sync(s)"
+    )

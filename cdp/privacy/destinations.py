@@ -1,0 +1,123 @@
+"""What the syncs held about erased customers, and scrubbing it once removed.
+
+Before an erasure deletes a customer, `syncs_holding` notes which syncs hold
+their key in `reverse_etl.sync_state` (what a destination acknowledged). The
+rebuild drops them from every model, so the next sync's diff sees the key
+gone and sends a remove through the normal path (audience: exit, mirror:
+delete); in upsert, insert-only and update-only modes the engine only forgets
+the key, which `finish_erasures` reports as not removed at the destination.
+
+`finish_erasures` completes an erasure once no sync still holds the key and
+no outbox batch carries it: it deletes the keys' rows from
+`reverse_etl.sync_rejections` (the state row went with the remove; the
+outbox row with its acknowledgement) and marks the audit record completed,
+listing each sync as removed or forgotten. Keys are matched by their hash, so
+the audit record never needs the customer id in clear.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from cdp.privacy.subject import relation_exists
+
+ERASURE_LOG = "privacy.erasure_log"
+REMOVING_MODES = ("audience", "mirror")
+
+
+def syncs_holding(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Syncs with state for the request's customers: {sync_name: keys}."""
+    if not relation_exists(con, "reverse_etl", "sync_state"):
+        return {}
+    rows = con.execute(
+        """select sync_name, count(*) from reverse_etl.sync_state
+        where key in (select customer_id from privacy_subject_customers)
+        group by sync_name order by sync_name"""
+    ).fetchall()
+    return {str(name): int(n) for name, n in rows}
+
+
+def _modes(syncs_path: Path | None) -> dict[str, str]:
+    if syncs_path is None or not syncs_path.exists():
+        return {}
+    from reverse_etl.config import load_syncs
+
+    return {d.name: d.mode.value for d in load_syncs(syncs_path)}
+
+
+def finish_erasures(con: duckdb.DuckDBPyConnection, syncs_path: Path | None) -> list[str]:
+    """Complete every erasure whose keys no sync holds any more; one line per erasure."""
+    if not relation_exists(con, "privacy", "erasure_log"):
+        return []
+    pending = con.execute(
+        f"select erasure_id, customer_hashes::varchar, syncs_holding::varchar "
+        f"from {ERASURE_LOG} where status = 'awaiting_removal' order by requested_at"
+    ).fetchall()
+    modes = _modes(syncs_path)
+    has_state = relation_exists(con, "reverse_etl", "sync_state")
+    lines = []
+    for erasure_id, customer_hashes, holding_json in pending:
+        hashes = json.loads(customer_hashes or "[]")
+        holding: dict[str, int] = json.loads(holding_json or "{}")
+        con.execute("create or replace temp table privacy_erased_hashes (h varchar)")
+        if hashes:
+            con.executemany("insert into privacy_erased_hashes values (?)", [[h] for h in hashes])
+        still = _still_held(con) if has_state else {}
+        if still:
+            waiting = ", ".join(f"{s} ({n})" for s, n in sorted(still.items()))
+            lines.append(f"erasure {erasure_id}: waiting for removes from {waiting}")
+            continue
+        scrubbed = 0
+        if relation_exists(con, "reverse_etl", "sync_rejections"):
+            where = "sha256(key) in (select h from privacy_erased_hashes)"
+            row = con.execute(
+                f"select count(*) from reverse_etl.sync_rejections where {where}"
+            ).fetchone()
+            scrubbed = int(row[0]) if row else 0
+            con.execute(f"delete from reverse_etl.sync_rejections where {where}")
+        outcome = {
+            name: (
+                "removed"
+                if modes.get(name) in REMOVING_MODES
+                else f"forgotten, not removed at the destination (mode {modes.get(name, '?')})"
+            )
+            for name in holding
+        }
+        con.execute(
+            f"update {ERASURE_LOG} set destinations = ?, status = 'completed', "
+            "completed_at = ? where erasure_id = ?",
+            [
+                json.dumps(outcome, sort_keys=True),
+                datetime.now(UTC).replace(tzinfo=None),
+                erasure_id,
+            ],
+        )
+        removed = ", ".join(f"{s}: {o}" for s, o in sorted(outcome.items())) or "none held"
+        lines.append(
+            f"erasure {erasure_id}: completed; destinations {removed}; "
+            f"{scrubbed} rejection row(s) scrubbed"
+        )
+    return lines
+
+
+def _still_held(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Syncs whose state or outbox still carries one of the erased keys."""
+    rows = con.execute(
+        """select sync_name, count(*) from reverse_etl.sync_state
+        where sha256(key) in (select h from privacy_erased_hashes) group by sync_name"""
+    ).fetchall()
+    held = {str(s): int(n) for s, n in rows}
+    if relation_exists(con, "reverse_etl", "sync_outbox"):
+        rows = con.execute(
+            """select sync_name, count(*) from (
+                select sync_name, unnest(json_extract_string(rows, '$[*].key')) as key
+                from reverse_etl.sync_outbox)
+            where sha256(key) in (select h from privacy_erased_hashes) group by sync_name"""
+        ).fetchall()
+        for s, n in rows:
+            held[str(s)] = held.get(str(s), 0) + int(n)
+    return held

@@ -1,0 +1,226 @@
+"""Erasure: delete a person from the warehouse, keep a hashed tombstone and an audit record.
+
+One request (or a batch) runs in one transaction over the warehouse:
+
+1. resolve the request to customer ids and hashed keys (subject.py);
+2. snapshot which syncs hold the customers (reverse_etl.sync_state);
+3. write the keys to `privacy.erasure_tombstones` (the loader's check);
+4. delete the matched rows from every raw table and from `raw._rejects`
+   (a rejected record whose text holds an erased email address);
+5. delete the customers' rows from every derived table keyed by
+   `customer_id` (incremental models such as segment_membership_history are
+   never rebuilt, so this is what purges them);
+6. write `privacy.erasure_log`: who, when, why, rows deleted per table, the
+   hashed identifiers, the syncs that must send removes. No raw PII.
+
+Then the caller rebuilds the dbt project (every derived model without them)
+and runs the syncs (destinations.py): the normal remove path takes them out of
+audience and mirror destinations, after which their sync history is scrubbed.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+
+from cdp.landing.tombstones import TABLE_KEYS, TOMBSTONES, text_email_predicate
+from cdp.privacy import destinations
+from cdp.privacy.subject import (
+    SUBJECT_KEYS,
+    ErasureRequest,
+    collect_keys,
+    quoted,
+    raw_predicate,
+    raw_tables,
+    request_hash,
+    resolve_customers,
+    start_keys,
+)
+
+ERASURE_LOG = "privacy.erasure_log"
+# Schemas whose tables are derived from raw and may be keyed by customer_id.
+DERIVED_SCHEMAS = ("staging", "intermediate", "marts", "predictions")
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class ErasureResult:
+    erasure_id: str
+    identifier_type: str
+    customers: int
+    keys: int
+    rows_deleted: dict[str, int] = field(default_factory=dict)
+    syncs_holding: dict[str, int] = field(default_factory=dict)
+    unsearched_tables: list[str] = field(default_factory=list)
+
+    def render(self) -> str:
+        """Counts only: never an identifier."""
+        raw = {t: n for t, n in self.rows_deleted.items() if n and not t.startswith("derived.")}
+        derived = sum(n for t, n in self.rows_deleted.items() if t.startswith("derived."))
+        lines = [
+            f"erasure {self.erasure_id} ({self.identifier_type}): "
+            f"{self.customers} customer(s), {self.keys} hashed key(s) in the tombstone",
+            "  raw rows deleted: "
+            + (", ".join(f"{t} {n}" for t, n in sorted(raw.items())) or "none"),
+            f"  derived rows deleted before the rebuild: {derived}",
+            "  syncs holding them (removes on the next sync): "
+            + (", ".join(f"{s} ({n})" for s, n in sorted(self.syncs_holding.items())) or "none"),
+        ]
+        if self.unsearched_tables:
+            lines.append(
+                "  WARNING: raw tables without erasure keys, not searched: "
+                + ", ".join(self.unsearched_tables)
+            )
+        return "\n".join(lines)
+
+
+def ensure_privacy_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists privacy")
+    con.execute(
+        f"create table if not exists {TOMBSTONES} (erasure_id varchar, "
+        "identifier_type varchar, identifier_hash varchar)"
+    )
+    con.execute(
+        f"""create table if not exists {ERASURE_LOG} (
+            erasure_id varchar primary key,
+            requested_at timestamp,
+            requested_by varchar,
+            reason varchar,
+            request_type varchar,
+            request_hash varchar,
+            customer_hashes json,
+            identifier_hashes json,
+            rows_deleted json,
+            syncs_holding json,
+            destinations json,
+            status varchar,
+            completed_at timestamp)"""
+    )
+
+
+def erase_one(
+    con: duckdb.DuckDBPyConnection, request: ErasureRequest, now: datetime | None = None
+) -> ErasureResult:
+    """Steps 1-6 for one request, inside the caller's transaction."""
+    ensure_privacy_tables(con)
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    erasure_id = f"er-{uuid.uuid4().hex[:12]}"
+    customers = resolve_customers(con, request)
+    start_keys(con, request, customers)
+    unsearched = collect_keys(con)
+    holding = destinations.syncs_holding(con)
+    con.execute(
+        f"insert into {TOMBSTONES} select ?, identifier_type, identifier_hash from {SUBJECT_KEYS}",
+        [erasure_id],
+    )
+    deleted: dict[str, int] = {}
+    present = raw_tables(con)
+    for table in TABLE_KEYS:
+        if table in present:
+            deleted[table] = _delete(con, f"raw.{quoted(table)}", raw_predicate(table))
+    deleted["_rejects"] = _delete(
+        con, "raw._rejects", text_email_predicate("raw_record", SUBJECT_KEYS)
+    )
+    for relation in _derived_customer_tables(con):
+        count = _delete(
+            con,
+            relation,
+            "customer_id in (select customer_id from privacy_subject_customers)",
+        )
+        if count:
+            deleted[f"derived.{relation}"] = count
+    row = con.execute(
+        f"select count(*), to_json(list(distinct identifier_hash order by identifier_hash)) "
+        f"from {SUBJECT_KEYS}"
+    ).fetchone()
+    key_count, key_hashes = (int(row[0]), row[1]) if row else (0, "[]")
+    customer_hashes = con.execute(
+        "select to_json(coalesce(list(sha256(customer_id) order by customer_id), [])) "
+        "from privacy_subject_customers"
+    ).fetchone()
+    con.execute(
+        f"insert into {ERASURE_LOG} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?, null)",
+        [
+            erasure_id,
+            now,
+            request.requested_by,
+            request.reason,
+            request.identifier_type,
+            request_hash(con, request),
+            customer_hashes[0] if customer_hashes else "[]",
+            key_hashes,
+            json.dumps(deleted, sort_keys=True),
+            json.dumps(holding, sort_keys=True),
+            "awaiting_rebuild",
+        ],
+    )
+    return ErasureResult(
+        erasure_id,
+        request.identifier_type,
+        len(customers),
+        key_count,
+        deleted,
+        holding,
+        unsearched,
+    )
+
+
+def mark_rebuilt(con: duckdb.DuckDBPyConnection, erasure_ids: list[str]) -> None:
+    """After the dbt rebuild: wait for removes where syncs held the person, else done."""
+    for erasure_id in erasure_ids:
+        con.execute(
+            f"""update {ERASURE_LOG} set
+                status = case when syncs_holding::varchar = '{{}}' then 'completed'
+                              else 'awaiting_removal' end,
+                completed_at = case when syncs_holding::varchar = '{{}}' then ? end
+            where erasure_id = ? and status = 'awaiting_rebuild'""",
+            [datetime.now(UTC).replace(tzinfo=None), erasure_id],
+        )
+
+
+def _delete(con: duckdb.DuckDBPyConnection, relation: str, where: str) -> int:
+    row = con.execute(f"select count(*) from {relation} where {where}").fetchone()
+    count = int(row[0]) if row else 0
+    if count:
+        con.execute(f"delete from {relation} where {where}")
+    return count
+
+
+def _derived_customer_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Base tables (not views) of the derived schemas that have a customer_id column."""
+    marks = ", ".join("?" for _ in DERIVED_SCHEMAS)
+    rows = con.execute(
+        f"""select distinct c.schema_name, c.table_name
+        from duckdb_columns() c join duckdb_tables() t
+          on t.database_name = c.database_name and t.schema_name = c.schema_name
+         and t.table_name = c.table_name
+        where c.database_name = current_database() and c.column_name = 'customer_id'
+          and c.schema_name in ({marks})
+        order by 1, 2""",
+        list(DERIVED_SCHEMAS),
+    ).fetchall()
+    return [f"{quoted(str(s))}.{quoted(str(t))}" for s, t in rows]
+
+
+def erase_requests(
+    con: duckdb.DuckDBPyConnection, requests: list[ErasureRequest], progress: Progress
+) -> list[ErasureResult]:
+    """Erase every request in one transaction: all of them or none."""
+    results = []
+    con.execute("begin")
+    try:
+        for number, request in enumerate(requests, start=1):
+            result = erase_one(con, request)
+            progress(f"request {number}/{len(requests)}: {result.render()}")
+            results.append(result)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return results
