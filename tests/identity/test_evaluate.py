@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cdp.identity.evaluate import pairwise_metrics
+from cdp.identity.evaluate import linkable_recall, pairwise_metrics
 
 
 def test_pairwise_metrics_by_hand() -> None:
@@ -23,3 +23,15 @@ def test_unknown_records_are_singletons() -> None:
     predicted = pd.DataFrame({"record_key": ["a"], "cluster": ["x"]})
     metrics = pairwise_metrics(truth, predicted)
     assert metrics.recall == 0.0 and metrics.precision == 1.0
+
+
+def test_linkable_recall_ignores_pairs_with_an_unlinkable_record() -> None:
+    truth = pd.DataFrame({"record_key": list("abcd"), "person_id": ["p"] * 4})
+    # d carries no evidence; c and d hang on one device, e is not in the warehouse
+    predicted = pd.DataFrame({"record_key": list("abcd"), "cluster": ["x", "x", "y", "y"]})
+    unlinkable = pd.DataFrame({"record_key": ["c", "d"], "island": ["device:1", "device:1"]})
+    result = linkable_recall(truth, predicted, unlinkable)
+    # linkable pairs: a-b and c-d (same device); both found
+    assert result.true_pairs == 2 and result.correct_pairs == 2
+    assert result.recall == 1.0 and result.unlinkable_records == 2
+    assert pairwise_metrics(truth, predicted).recall == 2 / 6
