@@ -61,8 +61,10 @@ def main() -> None:
     warehouse file, default <home>/warehouse/cdp.duckdb) and CDP_SYNCS_PATH
     (sync definitions, default <home>/syncs.yml).
     """
-    # `cdp sync` reads its --config default from CDP_SYNCS_PATH.
-    os.environ.setdefault("CDP_SYNCS_PATH", str(Settings.from_env().syncs_path))
+    # `cdp sync` reads its --config and --warehouse defaults from the environment.
+    settings = Settings.from_env()
+    os.environ.setdefault("CDP_SYNCS_PATH", str(settings.syncs_path))
+    os.environ.setdefault("CDP_DUCKDB_PATH", str(settings.warehouse_path))
 
 
 def _customers_option(func):  # type: ignore[no-untyped-def]

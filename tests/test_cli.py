@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 from pathlib import Path
 
@@ -137,3 +138,32 @@ def test_run_end_to_end_twice(cdp_env: dict[str, str]) -> None:
     assert _rejects_by_file(warehouse) == rejects
     assert _synced(warehouse) == synced
     assert second.stdout.count(" 0 rows sent in 0 requests") == 3, second.stdout[-3000:]
+
+
+def test_sync_defaults_to_the_home_warehouse_and_syncs_file(tmp_path: Path) -> None:
+    """`cdp sync --plan` with no path options and no path variables reads
+    <home>/syncs.yml and <home>/warehouse/cdp.duckdb."""
+    home = tmp_path / "home"
+    (home / "warehouse").mkdir(parents=True)
+    with duckdb.connect(str(home / "warehouse" / "cdp.duckdb")) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.audience as select 1 as customer_id, 'a@b.example' as email"
+        )
+    (home / "syncs.yml").write_text(
+        "syncs:\n"
+        "  - name: to_hook\n"
+        "    source: marts.audience\n"
+        "    primary_key: customer_id\n"
+        "    mode: upsert\n"
+        "    destination: {type: webhook, url: 'http://127.0.0.1:9/x', "
+        "signing_secret_env: CDP_TEST_UNUSED_SECRET}\n"
+        "    fields: {email: {source: email, type: email}}\n",
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CDP_")}
+    env["CDP_HOME"] = str(home)
+    result = run_cdp(["sync", "--plan"], env)
+    assert result.returncode == 0, result.stderr
+    assert "sync to_hook (upsert -> webhook) from marts.audience: 1 source rows" in result.stdout
+    assert "  add              1  e.g. keys 1" in result.stdout
