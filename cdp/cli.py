@@ -27,6 +27,7 @@ from cdp.identity.cli import identity
 from cdp.privacy.cli import privacy
 from cdp.summary import collect_summary
 from reverse_etl.cli import sync
+from reverse_etl.testing.demo import set_demo_secrets
 
 DEFAULT_CUSTOMERS = 5_000
 DEFAULT_SEED = 42
@@ -65,6 +66,7 @@ def main() -> None:
     settings = Settings.from_env()
     os.environ.setdefault("CDP_SYNCS_PATH", str(settings.syncs_path))
     os.environ.setdefault("CDP_DUCKDB_PATH", str(settings.warehouse_path))
+    set_demo_secrets()  # the example syncs.yml names them
 
 
 def _customers_option(func):  # type: ignore[no-untyped-def]

@@ -49,11 +49,18 @@ def _check_free(port: int, name: str) -> None:
             )
 
 
+def set_demo_secrets() -> None:
+    """Put the demo's (non-)secrets in the environment where unset, so `cdp sync`
+    and the Dagster sync assets reach the demo destinations that `cdp
+    demo-destinations` serves. They open nothing but these local servers."""
+    for variable, value in DEMO_SECRETS.items():
+        os.environ.setdefault(variable, value)
+
+
 @contextmanager
 def demo_destinations() -> Iterator[dict[str, ContractServer]]:
     """Start the demo contract servers; yields name -> server, stops them on exit."""
-    for variable, value in DEMO_SECRETS.items():
-        os.environ.setdefault(variable, value)
+    set_demo_secrets()
     base = port_base()
     servers: dict[str, ContractServer] = {
         "mailchimp": MailchimpContractServer(

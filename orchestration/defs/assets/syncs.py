@@ -31,6 +31,9 @@ def build_sync_assets(manifest: Mapping[str, Any], path: Path | None = None) -> 
     if not path.exists():
         return []
     from reverse_etl.config import load_syncs  # only needed once syncs are declared
+    from reverse_etl.testing.demo import set_demo_secrets
+
+    set_demo_secrets()  # the example syncs.yml names them (make dev serves its destinations)
 
     return [_sync_asset(sync, manifest) for sync in load_syncs(path)]
 
