@@ -60,7 +60,7 @@ chromium:
 	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || { echo "error: the browser test needs chromium: apt-get install -y chromium" >&2; exit 1; }
 
 unit: $(STAMP) chromium
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=15
 
 clean:
 	rm -rf $(VENV) warehouse data dbt_project/target .dagster_home tests/artifacts
