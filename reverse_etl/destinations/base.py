@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
@@ -129,6 +130,26 @@ class Destination(ABC):
     def http(self) -> HttpClient | None:
         """The HTTP client, for destinations that speak HTTP; None for the others."""
         return None
+
+    def http_client(
+        self,
+        base_url: str,
+        auth_field: str,
+        headers: Mapping[str, str],
+        auth: tuple[str, str] | None = None,
+    ) -> HttpClient:
+        """An HttpClient for this destination: the settings' retry policy and rate
+        limit, errors naming the destination and `auth_field` (never the secret)."""
+        limit = self.settings.effective_rate_limit()
+        return HttpClient(
+            destination=self.label,
+            base_url=base_url,
+            auth_field=auth_field,
+            retry=self.settings.retry,
+            limiter=limit.bucket() if limit else None,
+            headers=headers,
+            auth=auth,
+        )
 
     @property
     def batch_size(self) -> int:

@@ -95,16 +95,12 @@ class GoogleAdsCustomerMatchDestination(Destination):
         }
         if settings.login_customer_id:
             headers["login-customer-id"] = settings.login_customer_id
-        limit = settings.effective_rate_limit()
-        self._http = HttpClient(
-            destination=self.label,
+        self._http = self.http_client(
             base_url=settings.base_url or "https://googleads.googleapis.com",
             auth_field=(
                 f"{settings.secret_label('access_token_env')} or "
                 f"{settings.secret_label('developer_token_env')}"
             ),
-            retry=settings.retry,
-            limiter=limit.bucket() if limit else None,
             headers=headers,
         )
         self._identifiers = sorted(context.fields)

@@ -51,13 +51,9 @@ class HubSpotDestination(Destination):
         super().__init__(settings, context)
         self.settings: HubSpotSettings = settings
         token = settings.resolve_secret("access_token_env", context.sync_name)
-        limit = settings.effective_rate_limit()
-        self._http = HttpClient(
-            destination=self.label,
+        self._http = self.http_client(
             base_url=settings.base_url or "https://api.hubapi.com",
             auth_field=settings.secret_label("access_token_env"),
-            retry=settings.retry,
-            limiter=limit.bucket() if limit else None,
             headers={
                 "Authorization": f"Bearer {token.get_secret_value()}",
                 "User-Agent": "cdp-reverse-etl",

@@ -119,13 +119,9 @@ class KlaviyoDestination(Destination):
         self._sleep = sleep
         self._clock = clock
         key = settings.resolve_secret("api_key_env", context.sync_name)
-        limit = settings.effective_rate_limit()
-        self._http = HttpClient(
-            destination=self.label,
+        self._http = self.http_client(
             base_url=settings.base_url or "https://a.klaviyo.com",
             auth_field=settings.secret_label("api_key_env"),
-            retry=settings.retry,
-            limiter=limit.bucket() if limit else None,
             headers={
                 "Authorization": f"Klaviyo-API-Key {key.get_secret_value()}",
                 "revision": settings.revision,

@@ -67,13 +67,9 @@ class MailchimpDestination(Destination):
                     )
                 prefix = suffix[1]
             base_url = f"https://{prefix}.api.mailchimp.com/3.0"
-        limit = settings.effective_rate_limit()
-        self._http = HttpClient(
-            destination=self.label,
+        self._http = self.http_client(
             base_url=base_url,
             auth_field=settings.secret_label("api_key_env"),
-            retry=settings.retry,
-            limiter=limit.bucket() if limit else None,
             auth=("cdp", key.get_secret_value()),
             headers={"User-Agent": "cdp-reverse-etl"},
         )

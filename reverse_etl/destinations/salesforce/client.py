@@ -111,13 +111,9 @@ class SalesforceDestination(Destination):
         self._sleep = sleep
         self._clock = clock
         token = settings.resolve_secret("access_token_env", context.sync_name)
-        limit = settings.effective_rate_limit()
-        self._http = HttpClient(
-            destination=self.label,
+        self._http = self.http_client(
             base_url=settings.base_url or settings.instance_url,
             auth_field=settings.secret_label("access_token_env"),
-            retry=settings.retry,
-            limiter=limit.bucket() if limit else None,
             headers={
                 "Authorization": f"Bearer {token.get_secret_value()}",
                 "Accept": "application/json",

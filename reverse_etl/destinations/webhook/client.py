@@ -49,13 +49,9 @@ class WebhookDestination(Destination):
         super().__init__(settings, context)
         self.settings: WebhookSettings = settings
         self._secret = settings.resolve_secret("signing_secret_env", context.sync_name)
-        limit = settings.effective_rate_limit()
-        self._http = HttpClient(
-            destination=self.label,
+        self._http = self.http_client(
             base_url=settings.url,
             auth_field=settings.secret_label("signing_secret_env"),
-            retry=settings.retry,
-            limiter=limit.bucket() if limit else None,
             headers={"Content-Type": "application/json", "User-Agent": "cdp-reverse-etl"},
         )
 
