@@ -8,6 +8,7 @@ and which writes one entering, updated or exiting member causes at the server.
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
 from collections import Counter
 from pathlib import Path
@@ -141,3 +142,41 @@ class Harness(ABC):
     def was_reconciled(self) -> bool:
         """After a write timed out: the engine read the outcome back (or replayed the
         request idempotently) rather than resending blindly."""
+
+
+def email_hash(email: str) -> str:
+    """SHA-256 hex of the normalised email: what an ad destination holds."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+class HashedEmailHarness(Harness):
+    """An ad destination: it receives and holds only the SHA-256 of the email
+    (field `email_field`), so a record's identity is that hash and no name is kept.
+    The shared tests update only first names, which such an audience never
+    receives, so an update causes no write."""
+
+    email_field: ClassVar[str]
+    enter_writes = ("member_add",)
+    update_writes = ()
+    exit_writes = ("member_remove",)
+
+    @classmethod
+    def refusing_server_kwargs(cls, key: str, email: str, reason: str) -> dict[str, Any]:
+        return {"refused": {email_hash(email): reason}}
+
+    def fields(self) -> dict[str, Any]:
+        return {self.email_field: {"source": "email", "type": "email"}}
+
+    def sync_dict(self, name: str = "audience_sync", **overrides: Any) -> dict[str, Any]:
+        return {"hashed_identifiers": [self.email_field], **super().sync_dict(name, **overrides)}
+
+    def audience(self) -> dict[str, str]:
+        return dict.fromkeys(self.server.member_hashes(), "")  # type: ignore[attr-defined]
+
+    def expected_audience(
+        self, rows: list[Person], invalid: set[str] = frozenset()
+    ) -> dict[str, str]:
+        return {email_hash(email): "" for _, email, _ in rows if email not in invalid}
+
+    def ident(self, row: Person) -> str:
+        return email_hash(row[1])

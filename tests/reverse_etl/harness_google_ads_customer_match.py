@@ -8,11 +8,10 @@ variable is set here for this process and the CLI processes it starts.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from typing import Any
 
-from harness_base import Harness, Person
+from harness_base import HashedEmailHarness
 
 from reverse_etl.testing import GoogleAdsContractServer
 
@@ -21,28 +20,17 @@ DEVELOPER_TOKEN = "dev-token-0123456789"
 os.environ.setdefault(DEVELOPER_TOKEN_ENV, DEVELOPER_TOKEN)
 
 
-def email_hash(email: str) -> str:
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
-
-
-class GoogleAdsCustomerMatchHarness(Harness):
+class GoogleAdsCustomerMatchHarness(HashedEmailHarness):
     kind = "google_ads_customer_match"
     secret_env = "RETL_TEST_GOOGLE_ADS_TOKEN"
     secret = "ya29.test-0123456789abcdef"
     secret_field = "access_token_env"
-    enter_writes = ("member_add",)
-    # The shared tests update only first names, which an ad audience never receives.
-    update_writes = ()
-    exit_writes = ("member_remove",)
+    email_field = "hashedEmail"
     server: GoogleAdsContractServer
 
     @classmethod
     def make_server(cls, **kwargs: Any) -> GoogleAdsContractServer:
         return GoogleAdsContractServer(cls.secret, DEVELOPER_TOKEN, **kwargs)
-
-    @classmethod
-    def refusing_server_kwargs(cls, key: str, email: str, reason: str) -> dict[str, Any]:
-        return {"refused": {email_hash(email): reason}}
 
     def destination_settings(self) -> dict[str, Any]:
         return {
@@ -55,23 +43,6 @@ class GoogleAdsCustomerMatchHarness(Harness):
             "poll_interval_seconds": 0.01,
             "poll_timeout_seconds": 5,
         }
-
-    def fields(self) -> dict[str, Any]:
-        return {"hashedEmail": {"source": "email", "type": "email"}}
-
-    def sync_dict(self, name: str = "audience_sync", **overrides: Any) -> dict[str, Any]:
-        return {"hashed_identifiers": ["hashedEmail"], **super().sync_dict(name, **overrides)}
-
-    def audience(self) -> dict[str, str]:
-        return dict.fromkeys(self.server.member_hashes(), "")
-
-    def expected_audience(
-        self, rows: list[Person], invalid: set[str] = frozenset()
-    ) -> dict[str, str]:
-        return {email_hash(email): "" for _, email, _ in rows if email not in invalid}
-
-    def ident(self, row: Person) -> str:
-        return email_hash(row[1])
 
     def was_reconciled(self) -> bool:
         return self.server.external_id_searches > 0
