@@ -96,7 +96,12 @@ def _end_date_option(func):  # type: ignore[no-untyped-def]
 
 
 def _do_generate(
-    settings: Settings, customers: int, seed: int, end_date: date, malformed_rate: float
+    settings: Settings,
+    customers: int,
+    seed: int,
+    end_date: date,
+    malformed_rate: float,
+    activity: float = 1.0,
 ) -> None:
     from cdp.sample_data import generate
 
@@ -109,6 +114,7 @@ def _do_generate(
         end_date=end_date,
         malformed_rate=malformed_rate,
         progress=progress,
+        activity=activity,
     )
     progress(f"done: {result.describe()}")
 
@@ -171,7 +177,17 @@ def _do_build(settings: Settings, select: str | None, full_refresh: bool) -> Non
     show_default=True,
     help="Share of CSV/JSONL rows written deliberately broken, to exercise the rejects path.",
 )
-def generate(customers: int, seed: int, end_date: datetime, malformed_rate: float) -> None:
+@click.option(
+    "--activity",
+    type=click.FloatRange(0.01, 10.0),
+    default=1.0,
+    show_default=True,
+    help="Event volume per person: scales purchases, web sessions and campaign sends "
+    "(0.15 gives about 10 events per person instead of about 53; see cdp/sample_data/README.md).",
+)
+def generate(
+    customers: int, seed: int, end_date: datetime, malformed_rate: float, activity: float
+) -> None:
     """Generate the sample retail business's source files.
 
     Writes one folder per raw table under <data>/landing (CSV, JSON lines and
@@ -181,7 +197,7 @@ def generate(customers: int, seed: int, end_date: datetime, malformed_rate: floa
     """
     settings = Settings.from_env()
     _step("generate")
-    _do_generate(settings, customers, seed, end_date.date(), malformed_rate)
+    _do_generate(settings, customers, seed, end_date.date(), malformed_rate, activity)
 
 
 @main.command()

@@ -322,6 +322,21 @@ def test_malformed_rate_zero_writes_no_broken_rows(tmp_path: Path) -> None:
     assert result.malformed_count == 0
 
 
+def test_activity_scales_events_and_keeps_the_people(tmp_path: Path) -> None:
+    full = generate(tmp_path / "full", customers=400, seed=13, activity=1.0)
+    quiet = generate(tmp_path / "quiet", customers=400, seed=13, activity=0.2)
+    persons = "ground_truth/persons.csv"
+    assert (quiet.out_dir / persons).read_bytes() == (full.out_dir / persons).read_bytes()
+    for table in ("web_events", "email_events", "shop_orders", "store_transactions"):
+        assert 0 < quiet.table_rows[table] < 0.4 * full.table_rows[table], table
+    full_manifest = json.loads(full.manifest_path.read_text(encoding="utf-8"))
+    quiet_manifest = json.loads(quiet.manifest_path.read_text(encoding="utf-8"))
+    assert "activity" not in full_manifest
+    assert quiet_manifest["activity"] == 0.2
+    with pytest.raises(ValueError, match="activity"):
+        generate(tmp_path / "none", customers=10, activity=0)
+
+
 def test_one_crm_file_comes_from_excel(run: GenerationResult) -> None:
     crm = [run.out_dir / f.path for f in run.files if f.table == "crm_contacts"]
     excel = [p for p in crm if p.read_bytes().startswith(b"\xef\xbb\xbf")]

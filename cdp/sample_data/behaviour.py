@@ -67,7 +67,7 @@ def simulate_purchases(ctx: Context, pop: Population, rng: np.random.Generator) 
     tl, cat = ctx.timeline, ctx.catalog
     lo, hi = active_bounds(ctx, pop)
     years = (hi - lo) / (365.25 * DAY)
-    counts = rng.poisson(pop.purchase_rate * years)
+    counts = rng.poisson(pop.purchase_rate * ctx.activity * years)
     person = np.repeat(np.arange(pop.n), counts)
     web = rng.random(len(person)) < pop.web_share[person]
     at = np.empty(len(person), dtype=np.int64)

@@ -25,6 +25,7 @@ from cdp.sample_data.writers import Batch, FileRecord, LandingWriter, MalformedR
 GENERATOR_VERSION = "1.0.0"
 CHUNK_PEOPLE = 5_000
 MANIFEST = "manifest.json"
+MIN_ACTIVITY, MAX_ACTIVITY = 0.01, 10.0
 
 
 @dataclass(frozen=True)
@@ -121,11 +122,13 @@ def generate(
     end_date: date = date(2026, 6, 30),
     malformed_rate: float = 0.0005,
     progress: Callable[[str], None] | None = None,
+    activity: float = 1.0,
 ) -> GenerationResult:
     """Generate the sample business into out_dir; same arguments give byte-identical files.
 
     Writes landing/<table>/<table>__<part>.<ext>, ground_truth/record_persons.csv,
-    ground_truth/persons.csv and manifest.json.
+    ground_truth/persons.csv and manifest.json. `activity` scales the event volume
+    (purchases, web sessions, campaign sends) per person; 1.0 is the default business.
     """
     if customers < 1:
         raise ValueError("customers must be at least 1")
@@ -133,13 +136,15 @@ def generate(
         raise ValueError("malformed_rate must be between 0 and 0.5")
     if seed < 0:
         raise ValueError("seed must not be negative")
+    if not MIN_ACTIVITY <= activity <= MAX_ACTIVITY:
+        raise ValueError(f"activity must be between {MIN_ACTIVITY} and {MAX_ACTIVITY}")
     say = progress or (lambda _message: None)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     _clear_previous(out_dir)
 
     timeline = Timeline.build(end_date)
-    ctx = Context.create(seed, timeline)
+    ctx = Context.create(seed, timeline, activity)
     calendar = email.campaign_calendar(ctx)
     excel = frozenset({("crm_contacts", timeline.exports[1].part)})
     writer = LandingWriter(out_dir, malformed_rate, excel)
@@ -165,7 +170,15 @@ def generate(
         say(f"{name}: {rows:,} rows in {files_per_table[name]} files")
     manifest_path = out_dir / MANIFEST
     _write_manifest(
-        manifest_path, seed, customers, end_date, malformed_rate, timeline, records, truth_writer
+        manifest_path,
+        seed,
+        customers,
+        end_date,
+        malformed_rate,
+        activity,
+        timeline,
+        records,
+        truth_writer,
     )
     files = tuple(
         GeneratedFile(r.table, r.path, r.format, r.rows, tuple(r.malformed)) for r in records
@@ -189,6 +202,7 @@ def _write_manifest(
     customers: int,
     end_date: date,
     malformed_rate: float,
+    activity: float,
     timeline: Timeline,
     records: list[FileRecord],
     truth: GroundTruthWriter,
@@ -203,6 +217,8 @@ def _write_manifest(
         "customers": customers,
         "end_date": end_date.isoformat(),
         "malformed_rate": malformed_rate,
+        # Only written when set, so default manifests stay byte-identical to earlier runs.
+        **({"activity": activity} if activity != 1.0 else {}),
         "exports": [e.part for e in timeline.exports],
         "tables": table_rows,
         "files": [

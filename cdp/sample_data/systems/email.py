@@ -204,7 +204,8 @@ def _events(
     doi = np.array(subs.double_opt_in, dtype=bool)
     start = np.where(doi, np.where(confirmed == NO_TIME, np.iinfo(np.int64).max, confirmed), opted)
     sent_at = campaigns.sent_at
-    grid = (sent_at[None, :] >= start[:, None]) & (rng.random((s, c)) < TARGET_RATE)
+    target_rate = TARGET_RATE * ctx.activity
+    grid = (sent_at[None, :] >= start[:, None]) & (rng.random((s, c)) < target_rate)
 
     # Addresses that bounce: only the first send after the bounce date happens.
     cleaned = np.array(subs.cleaned_at, dtype=np.int64)

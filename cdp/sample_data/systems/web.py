@@ -89,8 +89,10 @@ def build_web(
     lo, hi = active_bounds(ctx, pop)
     years = (hi - lo) / (365.25 * DAY)
     visitors = n_dev > 0
-    n_browse = rng.poisson(BROWSE_SESSIONS_PER_YEAR * (0.5 + pop.web_share) * years) * visitors
-    n_pre = rng.poisson(PRE_SIGNUP_SESSIONS, pop.n) * visitors * (pop.acquired_at > tl.start_s)
+    browse_rate = BROWSE_SESSIONS_PER_YEAR * ctx.activity
+    n_browse = rng.poisson(browse_rate * (0.5 + pop.web_share) * years) * visitors
+    n_pre = rng.poisson(PRE_SIGNUP_SESSIONS * ctx.activity, pop.n)
+    n_pre = n_pre * visitors * (pop.acquired_at > tl.start_s)
     b_person = np.repeat(np.arange(pop.n), n_browse)
     b_start = tl.sample(rng, lo[b_person], hi[b_person], "web")
     p_person = np.repeat(np.arange(pop.n), n_pre)
