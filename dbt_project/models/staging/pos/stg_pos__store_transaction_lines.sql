@@ -1,8 +1,22 @@
+{#- Incremental: each build processes only the keys landed since the last
+    one (docs/incremental.md). -#}
+{{ config(
+    materialized=cdp.incremental_materialized(),
+    unique_key=['store_transaction_id', 'line_number'],
+    incremental_strategy='delete+insert',
+    pre_hook="{{ cdp.purge_erased_rows(['store_transaction_id', 'line_number'], source('pos', 'store_transaction_lines'), ['transaction_id', 'line_number']) }}",
+) }}
+
 with
 
 source as (
 
     select * from {{ source('pos', 'store_transaction_lines') }}
+    {%- if is_incremental() %}
+        where {{ cdp.landed_since_last_build(
+            source('pos', 'store_transaction_lines'), ['transaction_id', 'line_number']
+        ) }}
+    {%- endif %}
 
 ),
 
@@ -28,7 +42,9 @@ final as (
         nullif(trim(product_id), '') as product_id,
         nullif(lower(trim(category)), '') as category,
         quantity,
-        unit_price
+        unit_price,
+        _loaded_at,
+        {{ cdp.utc_now() }} as _processed_at
     from versions
     where version_rank = 1
 

@@ -1,8 +1,22 @@
+{#- Incremental: each build processes only the keys landed since the last
+    one (docs/incremental.md). -#}
+{{ config(
+    materialized=cdp.incremental_materialized(),
+    unique_key='store_transaction_id',
+    incremental_strategy='delete+insert',
+    pre_hook="{{ cdp.purge_erased_rows('store_transaction_id', source('pos', 'store_transactions'), 'transaction_id') }}",
+) }}
+
 with
 
 source as (
 
     select * from {{ source('pos', 'store_transactions') }}
+    {%- if is_incremental() %}
+        where {{ cdp.landed_since_last_build(
+            source('pos', 'store_transactions'), 'transaction_id'
+        ) }}
+    {%- endif %}
 
 ),
 
@@ -30,7 +44,8 @@ renamed as (
         transacted_at,
         upper(trim(currency)) as currency_code,
         total_amount,
-        coalesce(is_return, total_amount < 0) as is_return
+        coalesce(is_return, total_amount < 0) as is_return,
+        _loaded_at
     from versions
     where version_rank = 1
 
@@ -50,7 +65,9 @@ final as (
         {{ cdp.convert_currency(
             'store_transactions.total_amount', 'currency_rates.rate_to_reporting'
         ) }} as total_amount_reporting,
-        store_transactions.is_return
+        store_transactions.is_return,
+        store_transactions._loaded_at,
+        {{ cdp.utc_now() }} as _processed_at
     from renamed as store_transactions
     left join currency_rates
         on store_transactions.currency_code = currency_rates.currency_code

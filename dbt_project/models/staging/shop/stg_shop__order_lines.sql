@@ -1,8 +1,22 @@
+{#- Incremental: each build processes only the keys landed since the last
+    one (docs/incremental.md). -#}
+{{ config(
+    materialized=cdp.incremental_materialized(),
+    unique_key='order_line_id',
+    incremental_strategy='delete+insert',
+    pre_hook="{{ cdp.purge_erased_rows('order_line_id', source('shop', 'shop_order_lines'), 'order_line_id') }}",
+) }}
+
 with
 
 source as (
 
     select * from {{ source('shop', 'shop_order_lines') }}
+    {%- if is_incremental() %}
+        where {{ cdp.landed_since_last_build(
+            source('shop', 'shop_order_lines'), 'order_line_id'
+        ) }}
+    {%- endif %}
 
 ),
 
@@ -25,7 +39,9 @@ final as (
         lower(trim(category)) as category,
         quantity,
         unit_price,
-        coalesce(returned_quantity, 0) as returned_quantity
+        coalesce(returned_quantity, 0) as returned_quantity,
+        _loaded_at,
+        {{ cdp.utc_now() }} as _processed_at
     from versions
     where version_rank = 1
 

@@ -1,8 +1,22 @@
+{#- Incremental: each build processes only the keys landed since the last
+    one (docs/incremental.md). -#}
+{{ config(
+    materialized=cdp.incremental_materialized(),
+    unique_key='order_id',
+    incremental_strategy='delete+insert',
+    pre_hook="{{ cdp.purge_erased_rows('order_id', source('shop', 'shop_orders'), 'order_id') }}",
+) }}
+
 with
 
 source as (
 
     select * from {{ source('shop', 'shop_orders') }}
+    {%- if is_incremental() %}
+        where {{ cdp.landed_since_last_build(
+            source('shop', 'shop_orders'), 'order_id'
+        ) }}
+    {%- endif %}
 
 ),
 
@@ -35,7 +49,8 @@ renamed as (
         tax as tax_amount,
         total as total_amount,
         refunded_amount,
-        updated_at
+        updated_at,
+        _loaded_at
     from versions
     where version_rank = 1
 
@@ -74,7 +89,9 @@ final as (
         {{ cdp.convert_currency(
             'orders.refunded_amount', 'currency_rates.rate_to_reporting'
         ) }} as refunded_amount_reporting,
-        orders.updated_at
+        orders.updated_at,
+        orders._loaded_at,
+        {{ cdp.utc_now() }} as _processed_at
     from renamed as orders
     left join currency_rates
         on orders.currency_code = currency_rates.currency_code

@@ -35,7 +35,8 @@ renamed as (
         created_at,
         updated_at,
         solved_at,
-        lower(trim(satisfaction_rating)) as satisfaction_rating
+        lower(trim(satisfaction_rating)) as satisfaction_rating,
+        _loaded_at
     from versions
     where version_rank = 1
 
@@ -62,7 +63,8 @@ final as (
         tickets.created_at,
         tickets.updated_at,
         tickets.solved_at,
-        tickets.satisfaction_rating
+        tickets.satisfaction_rating,
+        tickets._loaded_at
     from renamed as tickets
     left join countries as phone_country
         on

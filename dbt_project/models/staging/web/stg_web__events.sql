@@ -1,8 +1,22 @@
+{#- Incremental: each build processes only the keys landed since the last
+    one (docs/incremental.md). -#}
+{{ config(
+    materialized=cdp.incremental_materialized(),
+    unique_key='web_event_id',
+    incremental_strategy='delete+insert',
+    pre_hook="{{ cdp.purge_erased_rows('web_event_id', source('web', 'web_events'), 'message_id') }}",
+) }}
+
 with
 
 source as (
 
     select * from {{ source('web', 'web_events') }}
+    {%- if is_incremental() %}
+        where {{ cdp.landed_since_last_build(
+            source('web', 'web_events'), 'message_id'
+        ) }}
+    {%- endif %}
 
 ),
 
@@ -51,7 +65,8 @@ flattened as (
         {{ cdp.json_extract_text('traits', 'email') }} as traits_email_raw,
         {{ cdp.json_extract_text('traits', 'first_name') }} as traits_first_name,
         {{ cdp.json_extract_text('traits', 'last_name') }} as traits_last_name,
-        {{ cdp.json_extract_text('traits', 'phone') }} as traits_phone_raw
+        {{ cdp.json_extract_text('traits', 'phone') }} as traits_phone_raw,
+        _loaded_at
     from versions
     where version_rank = 1
 
@@ -81,7 +96,8 @@ cleaned as (
         {{ cdp.normalize_email('traits_email_raw') }} as traits_email,
         {{ cdp.clean_name('traits_first_name') }} as traits_first_name,
         {{ cdp.clean_name('traits_last_name') }} as traits_last_name,
-        traits_phone_raw
+        traits_phone_raw,
+        _loaded_at
     from flattened
 
 ),
@@ -118,7 +134,9 @@ final as (
         {{ cdp.normalize_phone(
             'events.traits_phone_raw', 'phone_country'
         ) }} as traits_phone_e164,
-        events.traits_phone_raw
+        events.traits_phone_raw,
+        events._loaded_at,
+        {{ cdp.utc_now() }} as _processed_at
     from cleaned as events
     left join currency_rates
         on events.currency_code = currency_rates.currency_code
