@@ -81,23 +81,37 @@ def subject(business: Business) -> dict[str, Any]:
 
 def _traces(business: Business, needles: list[str]) -> list[tuple[str, str, str, str]]:
     """(needle, schema, table, column) wherever a text, JSON or list column of any table
-    in the warehouse contains a needle (case-insensitive)."""
+    in the warehouse contains a needle (case-insensitive).
+
+    One query per table counts every (column, needle) pair, on one connection.
+    """
     columns = business.query(
         "select c.schema_name, c.table_name, c.column_name from duckdb_columns() c "
         "join duckdb_tables() t using (database_name, schema_name, table_name) "
         "where c.database_name = current_database() "
-        "and (c.data_type in ('VARCHAR', 'JSON') or c.data_type like '%[]')"
+        "and (c.data_type in ('VARCHAR', 'JSON') or c.data_type like '%[]') "
+        "order by 1, 2, 3"
     )
-    hits = []
+    by_table: dict[tuple[str, str], list[str]] = {}
     for schema, table, column in columns:
-        for needle in needles:
-            rows = business.query(
-                f'select count(*) from "{schema}"."{table}" '
-                f'where contains(lower(cast("{column}" as varchar)), lower(?))',
-                [needle],
+        by_table.setdefault((str(schema), str(table)), []).append(str(column))
+    hits = []
+    with duckdb.connect(str(business.warehouse), read_only=True) as con:
+        for (schema, table), names in by_table.items():
+            pairs = [(column, needle) for column in names for needle in needles]
+            counts = ", ".join(
+                f'count(*) filter (where contains(lower(cast("{column}" as varchar)), lower(?)))'
+                for column, _ in pairs
             )
-            if rows[0][0]:
-                hits.append((needle, str(schema), str(table), str(column)))
+            row = con.execute(
+                f'select {counts} from "{schema}"."{table}"', [needle for _, needle in pairs]
+            ).fetchone()
+            assert row is not None
+            hits += [
+                (needle, schema, table, column)
+                for (column, needle), count in zip(pairs, row, strict=True)
+                if count
+            ]
     return hits
 
 
