@@ -12,7 +12,15 @@
     (hooking) and labels followed one step further (pointer jumping), so a
     chain of n records converges in about log2(n) iterations instead of n.
     It repeats until no label changes; no fixed number of passes. More than
-    config max_iterations (default 100) stops the build. -#}
+    config max_iterations (default 100) stops the build.
+
+    Incremental: the edges of each run are kept (`<model>__cc_graph`); when
+    the previous result and graph exist, only what changed is iterated over
+    (connected_components_attach: new nodes, merges, components that lost
+    edges), with exactly the result of a full run. Without them, and always
+    with `--full-refresh` or var cdp__identity_full_restitch, the components
+    are computed from scratch over the whole graph (a full re-stitch). The
+    log says which (docs/incremental.md). -#}
 {% materialization connected_components, default -%}
     {%- set node_column = config.get('node_column', 'node') -%}
     {%- set component_column = config.get('component_column', 'component') -%}
@@ -20,7 +28,7 @@
     {%- set target_relation = this.incorporate(type='table') -%}
     {%- set existing_relation = load_cached_relation(this) -%}
     {%- set work = {} -%}
-    {%- for part in ['edges', 'labels', 'next', 'result'] -%}
+    {%- for part in ['edges', 'labels', 'next', 'result', 'small_edges', 'split_candidates', 'contracted'] -%}
         {%- do work.update({part: api.Relation.create(
             database=this.database,
             schema=this.schema,
@@ -28,6 +36,12 @@
             type='table'
         )}) -%}
     {%- endfor -%}
+    {%- set graph = api.Relation.create(
+        database=this.database,
+        schema=this.schema,
+        identifier=this.identifier ~ '__cc_graph',
+        type='table'
+    ) -%}
 
     {{ run_hooks(pre_hooks) }}
     {%- for part in work.values() -%}
@@ -42,55 +56,50 @@
             ~ ' where node_a is not null and node_b is not null'
         )) }}
     {%- endcall -%}
-    {%- call statement('labels') -%}
-        {{ get_create_table_as_sql(False, work.labels, (
-            'select node_a as node, min(case when node_b < node_a then node_b else node_a end)'
-            ~ ' as label from ' ~ work.edges ~ ' group by node_a'
-        )) }}
-    {%- endcall -%}
-
-    {%- set state = namespace(done=false, iterations=0) -%}
-    {%- for iteration in range(1, max_iterations + 1) -%}
-        {%- if not state.done -%}
-            {%- call statement('iteration') -%}
-                {{ get_create_table_as_sql(
-                    False, work.next, cdp.identity_components_iteration(work.edges, work.labels)
-                ) }}
-            {%- endcall -%}
-            {%- set changed = run_query(
-                'select count(*) from ' ~ work.next ~ ' as next_labels inner join '
-                ~ work.labels ~ ' as labels on next_labels.node = labels.node'
-                ~ ' where next_labels.label <> labels.label'
-            ).columns[0].values()[0] -%}
-            {%- do adapter.drop_relation(work.labels) -%}
-            {%- do adapter.rename_relation(work.next, work.labels) -%}
-            {%- set state.iterations = iteration -%}
-            {%- if changed == 0 -%}
-                {%- set state.done = true -%}
-            {%- endif -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- if not state.done -%}
-        {{ exceptions.raise_compiler_error(
-            this.identifier ~ ': connected components did not converge in '
-            ~ max_iterations ~ ' iterations (config max_iterations)'
-        ) }}
+    {#- attach new nodes to the previous result where that is exact -#}
+    {%- set graph_relation = load_cached_relation(graph) -%}
+    {%- set outcome = {'attached': false, 'reason': 'no previous graph'} -%}
+    {%- if should_full_refresh() or var('cdp__identity_full_restitch', false) -%}
+        {%- do outcome.update({'reason': 'full re-stitch asked for'}) -%}
+    {%- elif existing_relation is not none and graph_relation is not none -%}
+        {%- do outcome.update({'attached': true, 'reason': cdp.connected_components_attach(
+            work, existing_relation, graph_relation, node_column, component_column, max_iterations
+        )}) -%}
+        {{ log(this.identifier ~ ': connected components incremental: '
+            ~ outcome.reason, info=true) }}
     {%- endif -%}
-    {{ log(this.identifier ~ ': connected components converged in '
-        ~ state.iterations ~ ' iterations', info=true) }}
 
-    {%- call statement('main') -%}
-        {{ get_create_table_as_sql(False, work.result, (
-            'select node as ' ~ node_column ~ ', label as ' ~ component_column
-            ~ ', ' ~ state.iterations ~ ' as iterations from ' ~ work.labels
-        )) }}
-    {%- endcall -%}
+    {%- if not outcome.attached -%}
+        {%- call statement('labels') -%}
+            {{ get_create_table_as_sql(False, work.labels, (
+                'select node_a as node, min(case when node_b < node_a then node_b else node_a end)'
+                ~ ' as label from ' ~ work.edges ~ ' group by node_a'
+            )) }}
+        {%- endcall -%}
+        {%- set iterations = cdp.connected_components_converge(
+            work.edges, work.labels, work.next, max_iterations
+        ) -%}
+        {{ log(this.identifier ~ ': connected components full re-stitch ('
+            ~ outcome.reason ~ '), converged in ' ~ iterations ~ ' iterations', info=true) }}
+        {%- call statement('main') -%}
+            {{ get_create_table_as_sql(False, work.result, (
+                'select node as ' ~ node_column ~ ', label as ' ~ component_column
+                ~ ', ' ~ iterations ~ ' as iterations from ' ~ work.labels
+            )) }}
+        {%- endcall -%}
+    {%- endif -%}
     {%- if existing_relation is not none -%}
         {%- do adapter.drop_relation(existing_relation) -%}
     {%- endif -%}
     {%- do adapter.rename_relation(work.result, target_relation) -%}
-    {%- do adapter.drop_relation(work.edges) -%}
-    {%- do adapter.drop_relation(work.labels) -%}
+    {#- the graph of this run, which the next one compares with -#}
+    {%- if graph_relation is not none -%}
+        {%- do adapter.drop_relation(graph_relation) -%}
+    {%- endif -%}
+    {%- do adapter.rename_relation(work.edges, graph) -%}
+    {%- for part in ['labels', 'small_edges', 'split_candidates', 'contracted'] -%}
+        {%- do adapter.drop_relation(work[part]) -%}
+    {%- endfor -%}
     {%- do persist_docs(target_relation, model) -%}
 
     {{ run_hooks(post_hooks) }}
