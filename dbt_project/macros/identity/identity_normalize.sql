@@ -2,7 +2,10 @@
     expression. Empty results become null, so an empty or whitespace-only
     value never matches anything.
       trim, lowercase, uppercase, collapse_whitespace, ascii (identity_to_ascii),
-      digits_only, alphanumeric, strip_leading_zeros, first_letter,
+      digits_only, last_nine_digits (digits only, the last nine: the
+      subscriber part of a phone number, which stays the same when the
+      number was read with the wrong country code), alphanumeric,
+      strip_leading_zeros, first_letter,
       email_canonical (plus-tag removed, gmail dots removed),
       email_canonical_keep_dots (plus-tag removed only).
     `name_alias` is applied by the rule compiler (a join to the alias seed). -#}
@@ -25,6 +28,10 @@
             {%- set current.sql = cdp.identity_to_ascii(current.sql) -%}
         {%- elif normalizer == 'digits_only' -%}
             {%- set current.sql = cdp.regexp_replace_all(current.sql, '[^0-9]', '') -%}
+        {%- elif normalizer == 'last_nine_digits' -%}
+            {%- set digits = cdp.regexp_replace_all(current.sql, '[^0-9]', '') -%}
+            {%- set current.sql = 'case when length(' ~ digits ~ ') >= 9 then substr(' ~ digits
+                ~ ', length(' ~ digits ~ ') - 8) end' -%}
         {%- elif normalizer == 'alphanumeric' -%}
             {%- set current.sql = cdp.regexp_replace_all(current.sql, '[^0-9A-Za-z]', '') -%}
         {%- elif normalizer == 'strip_leading_zeros' -%}

@@ -9,7 +9,11 @@
     same clusters as all pairs, with n - 1 edges instead of n^2 / 2). Fuzzy
     conditions, and exact ones with null_matches (equal or missing), compare
     the pairs inside a block; the pair's score is the
-    lowest similarity among them (1.0 for exact-only rules). -#}
+    lowest similarity among them (1.0 for exact-only rules). A fuzzy
+    condition with the name_alias normaliser compares the names both after
+    and before the alias lookup and keeps the better similarity, so a typo
+    in a name the seed knows ('Giorogs' against 'Giorgos', looked up as
+    'georgios') is judged on the names as typed. -#}
 {% macro identity_rule_pairs(rule, max_block_size) -%}
     {{ return(adapter.dispatch('identity_rule_pairs', 'cdp')(rule, max_block_size)) }}
 {%- endmacro %}
@@ -38,6 +42,7 @@
         ) %}
         {%- if 'name_alias' in condition.normalizers %}
         coalesce(alias_{{ loop.index }}.canonical_name, {{ normalized }}) as key_{{ loop.index }},
+        {{ normalized }} as unaliased_key_{{ loop.index }},
         {%- else %}
         {{ normalized }} as key_{{ loop.index }},
         {%- endif %}
@@ -117,11 +122,23 @@
             {%- else %}
             least(
                 {%- for index, condition in fuzzy %}
+                {%- if 'name_alias' in condition.normalizers %}
+                coalesce(greatest({{ cdp.identity_similarity(
+                    condition.comparison,
+                    'left_side.key_' ~ index,
+                    'right_side.key_' ~ index
+                ) }}, {{ cdp.identity_similarity(
+                    condition.comparison,
+                    'left_side.unaliased_key_' ~ index,
+                    'right_side.unaliased_key_' ~ index
+                ) }}), 1.0){{ ',' if not loop.last }}
+                {%- else %}
                 coalesce({{ cdp.identity_similarity(
                     condition.comparison,
                     'left_side.key_' ~ index,
                     'right_side.key_' ~ index
                 ) }}, 1.0){{ ',' if not loop.last }}
+                {%- endif %}
                 {%- endfor %}
                 {%- if fuzzy | length == 1 %}, 1.0{% endif %}
             )
@@ -148,19 +165,22 @@
             or right_side.key_{{ index }} is null
             or
             {%- endif %}
+            {%- for prefix in (['', 'unaliased_'] if 'name_alias' in condition.normalizers else ['']) %}
+            {%- set left_key = 'left_side.' ~ prefix ~ 'key_' ~ index %}
+            {%- set right_key = 'right_side.' ~ prefix ~ 'key_' ~ index %}
+            {%- if not loop.first %}
+            or
+            {%- endif %}
             {%- if condition.comparison == 'exact' %}
-            left_side.key_{{ index }} = right_side.key_{{ index }}
+            {{ left_key }} = {{ right_key }}
             {%- elif condition.comparison == 'levenshtein' %}
-            {{ cdp.identity_levenshtein(
-                'left_side.key_' ~ index, 'right_side.key_' ~ index
-            ) }} <= {{ condition.threshold }}
+            {{ cdp.identity_levenshtein(left_key, right_key) }} <= {{ condition.threshold }}
             {%- else %}
             {{ cdp.identity_similarity(
-                condition.comparison,
-                'left_side.key_' ~ index,
-                'right_side.key_' ~ index
+                condition.comparison, left_key, right_key
             ) }} >= {{ condition.threshold }}
             {%- endif %}
+            {%- endfor %}
         )
         {%- endfor %}
     {%- endif %}

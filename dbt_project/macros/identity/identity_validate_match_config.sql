@@ -15,7 +15,7 @@
     {%- set people_count_attributes = ['email', 'phone_e164', 'secondary_phone_e164'] -%}
     {%- set normalizers = [
         'trim', 'lowercase', 'uppercase', 'collapse_whitespace', 'ascii',
-        'digits_only', 'alphanumeric', 'strip_leading_zeros', 'first_letter',
+        'digits_only', 'last_nine_digits', 'alphanumeric', 'strip_leading_zeros', 'first_letter',
         'email_canonical', 'email_canonical_keep_dots', 'name_alias',
     ] -%}
     {%- set comparisons = ['exact', 'jaro_winkler', 'levenshtein'] -%}
