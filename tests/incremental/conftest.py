@@ -51,7 +51,11 @@ INCREMENTAL_MODELS = (
 COMPARED = (*INCREMENTAL_MODELS, "marts.customer_activities", "marts.customer_source_records")
 # When a row was processed differs between an incremental and a full build.
 NOT_COMPARED = {"*": {"_processed_at"}}
-SELECTION = ["+customer_activities", "stg_shop__order_lines", "stg_pos__store_transaction_lines"]
+SELECTION = [
+    "+path:models/marts/identity",
+    "stg_shop__order_lines",
+    "stg_pos__store_transaction_lines",
+]
 
 
 @dataclass(frozen=True)
