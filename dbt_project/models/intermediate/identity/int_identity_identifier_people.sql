@@ -6,7 +6,14 @@
     count once; a household sharing an email counts twice even when only one
     of them typed a name next to it. Groups without any name (a guest order,
     a consent) or with initials only ('J.') are no person of their own. The weak rules
-    (max_people_per_value) only link through a value held by one person. -#}
+    (max_people_per_value) only link through a value held by one person.
+    Separate email-platform subscriptions count too: a value carried by
+    records with an email subscriber id in two groups the strong rules keep
+    apart is held by at least two people (a household member who signed up
+    on the shared address without a name), so the nameless records on it
+    are not glued to either; a person who signed up twice with a variant of
+    one address loses those weak links, the price of not merging two
+    people. -#}
 with
 
 records as (
@@ -84,31 +91,40 @@ identifier_values as (
         'email' as identifier_type,
         {{ cdp.identity_normalize('records.email', ['email_canonical']) }}
             as identifier_value,
-        records.first_name
+        records.first_name,
+        records.email_subscriber_id
     from records
     union all
     select
         records.record_key,
         'phone' as identifier_type,
         records.phone_e164 as identifier_value,
-        records.first_name
+        records.first_name,
+        records.email_subscriber_id
     from records
     union all
     select
         records.record_key,
         'phone' as identifier_type,
         records.secondary_phone_e164 as identifier_value,
-        records.first_name
+        records.first_name,
+        records.email_subscriber_id
     from records
 
 ),
 
-final as (
+holder_counts as (
 
     select
         identifier_values.identifier_type,
         identifier_values.identifier_value,
-        count(distinct cluster_names.name_prefix) as people_count
+        count(distinct cluster_names.name_prefix) as named_people_count,
+        count(
+            distinct case
+                when identifier_values.email_subscriber_id is not null
+                    then clusters.cluster_key
+            end
+        ) as subscribed_group_count
     from identifier_values
     inner join clusters
         on identifier_values.record_key = clusters.record_key
@@ -116,6 +132,16 @@ final as (
         on clusters.cluster_key = cluster_names.cluster_key
     where identifier_values.identifier_value is not null
     group by identifier_values.identifier_type, identifier_values.identifier_value
+
+),
+
+final as (
+
+    select
+        identifier_type,
+        identifier_value,
+        greatest(named_people_count, subscribed_group_count) as people_count
+    from holder_counts
 
 )
 
