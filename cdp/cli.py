@@ -22,6 +22,7 @@ from cdp.dbt import (
     merge_run_results,
     read_run_results,
     run_dbt,
+    run_results_path,
 )
 from cdp.identity.cli import identity
 from cdp.privacy.cli import privacy
@@ -142,28 +143,46 @@ def _do_build(settings: Settings, select: str | None, full_refresh: bool) -> Non
     Phase 1 builds everything that does not read the `predictions` source,
     phase 2 fits and scores the models (cdp/scoring) into it, phase 3 builds
     what reads it. With --select, only that selection is built, no scoring.
+    Like one `dbt build`, a failure skips only what depends on it: when phase 1
+    fails on nodes the scoring does not read (cdp/scoring/readiness.py), phases
+    2 and 3 still run, and the command exits 1 afterwards.
     """
     from cdp.scoring import ScoringError, run_scoring
+    from cdp.scoring.readiness import scoring_blockers
 
     refresh = ["--full-refresh"] if full_refresh else []
+    phase_1_error: DbtError | None = None
     try:
         if select:
             run_dbt(settings, ["build", "--select", select, *refresh])
             return
         progress = _Progress()
         progress("phase 1/3: dbt build, everything before the scores")
-        run_dbt(settings, ["build", *BEFORE_SCORING, *refresh])
+        try:
+            run_dbt(settings, ["build", *BEFORE_SCORING, *refresh])
+        except DbtError as exc:
+            blockers = scoring_blockers(
+                read_run_results(settings), run_results_path(settings).with_name("manifest.json")
+            )
+            if blockers:
+                raise DbtError(f"{exc}; the scoring needs: {'; '.join(blockers)}") from exc
+            phase_1_error = exc
+            progress("phase 1 failed on nodes the scoring does not read; scoring all the same")
         before = read_run_results(settings)
         progress("phase 2/3: scoring (churn, CLV) into the predictions schema")
         result = run_scoring(settings, progress)
         click.echo(result.render())
         progress("phase 3/3: dbt build, what reads the scores")
-        run_dbt(settings, ["build", *AFTER_SCORING, *refresh])
-        merge_run_results(settings, before)
+        try:
+            run_dbt(settings, ["build", *AFTER_SCORING, *refresh])
+        finally:
+            merge_run_results(settings, before)
     except DbtError as exc:
         _fail(str(exc), 1)
     except ScoringError as exc:
         _fail(f"scoring failed: {exc}", 1)
+    if phase_1_error is not None:
+        _fail(f"{phase_1_error} (phase 1; scoring and phase 3 ran)", 1)
 
 
 @main.command()

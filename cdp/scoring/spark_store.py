@@ -1,11 +1,16 @@
 """`PredictionStore` on the local Spark catalog the `spark` target of profiles.yml uses.
 
-Not yet exercised by a test (the Spark build stops before the predictions
-models, docs/engines.md); kept to the same two operations as the others.
+The scoring step runs inside the `cdp build` process, between two dbt
+subprocesses that open the same embedded Derby metastore. Derby admits one
+JVM at a time and `SparkSession.stop()` leaves pyspark's JVM (and its lock
+on the metastore) running until Python exits, so `close()` also ends that
+JVM. Exercised by tests/engines/test_cross_engine_spark.py (`cdp build` on
+Spark, predictions tables compared with DuckDB's).
 """
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Sequence
 from typing import Any
 
@@ -59,5 +64,22 @@ class SparkStore:
         written.write.mode("overwrite").format("parquet").saveAsTable(f"{_bq(schema)}.{_bq(name)}")
 
     def close(self) -> None:
-        # Stop the session so that the Derby metastore is free for dbt.
+        """Stop the session and end pyspark's JVM, so the Derby metastore is free for dbt."""
+        from pyspark import SparkContext
+
         self._spark.stop()
+        gateway = SparkContext._gateway
+        if gateway is None:
+            return
+        process = getattr(gateway, "proc", None)  # the JVM pyspark launched, if it did
+        gateway.shutdown()
+        SparkContext._gateway = None
+        SparkContext._jvm = None
+        if process is not None:
+            # The JVM exits when its stdin closes (pyspark's launch contract).
+            process.stdin.close()
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)

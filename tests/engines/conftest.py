@@ -1,16 +1,23 @@
-"""Fixtures for the engine tests: a real PostgreSQL 15 server started per session.
+"""Fixtures for the engine tests: the generated data, the DuckDB reference build
+both comparisons use (test_cross_engine.py with PostgreSQL, test_cross_engine_spark.py
+with Spark), and a real PostgreSQL 15 server started per session.
 
-The server itself (binaries, running as the `postgres` user under root, trust
-authentication for the superuser `cdp`) is started by tests/pg_server.py,
-which the reverse ETL tests share.
+The DuckDB build runs in a background thread from the moment a test first
+needs it, so that it overlaps the PostgreSQL build. The server itself
+(binaries, running as the `postgres` user under root, trust authentication
+for the superuser `cdp`) is started by tests/pg_server.py, which the reverse
+ETL tests share.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
+from tests.engines.engine_builds import EngineBuild, base_env, generate, land_and_build
 from tests.pg_server import PostgresServer, running_postgres
 
 __all__ = ["PostgresServer", "postgres_server"]
@@ -18,7 +25,7 @@ __all__ = ["PostgresServer", "postgres_server"]
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "spark: cross-engine tests on Spark (slow; run with CDP_TEST_SPARK=1)"
+        "markers", "spark: cross-engine tests on Spark (slow; only with CDP_TEST_SPARK=1)"
     )
 
 
@@ -29,3 +36,26 @@ def postgres_server() -> Iterator[PostgresServer]:
     pytest.importorskip("dbt.adapters.postgres", reason="dbt-postgres is not installed")
     with running_postgres() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def engine_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generated landing files every engine lands and builds."""
+    data = tmp_path_factory.mktemp("engines") / "data"
+    generate(data)
+    return data
+
+
+@pytest.fixture(scope="session")
+def duckdb_build_started(
+    engine_data: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Future[EngineBuild]]:
+    """The DuckDB reference build (`cdp ingest`, `cdp build`), running in the background."""
+    work = tmp_path_factory.mktemp("duckdb")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        yield pool.submit(land_and_build, "duckdb", base_env(work, engine_data, "duckdb"), work)
+
+
+@pytest.fixture(scope="session")
+def duckdb_build(duckdb_build_started: Future[EngineBuild]) -> EngineBuild:
+    return duckdb_build_started.result()

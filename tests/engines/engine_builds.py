@@ -119,32 +119,15 @@ def generate(data_dir: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def land_and_build(
-    engine: str, env: dict[str, str], work: Path, dbt_args: list[str] | None = None
-) -> EngineBuild:
-    """`cdp ingest`, then `cdp build`, or `dbt <dbt_args>` run the way cdp runs dbt."""
+def land_and_build(engine: str, env: dict[str, str], work: Path) -> EngineBuild:
+    """`cdp ingest`, then `cdp build` (dbt, the scoring step, dbt) on one engine."""
     result = EngineBuild(engine, env, work)
     started = time.monotonic()
     landed = run_cdp(["ingest"], env)
     result.ingest_seconds = time.monotonic() - started
     assert landed.returncode == 0, f"cdp ingest on {engine} failed:\n{landed.stdout}{landed.stderr}"
     started = time.monotonic()
-    if dbt_args is None:
-        built = run_cdp(["build"], env)
-    else:
-        script = (
-            "import sys; from cdp.config import Settings; from cdp.dbt import run_dbt; "
-            "run_dbt(Settings.from_env(), sys.argv[1:])"
-        )
-        built = subprocess.run(
-            [sys.executable, "-c", script, *dbt_args],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=1800,
-        )
+    built = run_cdp(["build"], env, timeout=1800)
     result.build_seconds = time.monotonic() - started
     result.build_ok = built.returncode == 0
     result.build_output = built.stdout[-6000:] + built.stderr[-3000:]

@@ -12,7 +12,7 @@ engine_builds.EXCLUDED_COLUMNS. The Spark half is test_cross_engine_spark.py.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,6 @@ from tests.engines.engine_builds import (
     EngineBuild,
     base_env,
     check_models,
-    generate,
     land_and_build,
     raw_relations,
     run_cdp,
@@ -36,37 +35,18 @@ from tests.engines.engine_builds import (
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="session")
-def sample_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("engines") / "data"
-    generate(data)
-    return data
-
-
 @pytest.fixture(scope="module")
-def builds(
-    sample_data: Path, postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[EngineBuild, EngineBuild]:
-    """DuckDB and PostgreSQL land and build side by side (each is mostly one process)."""
-    duckdb_work = tmp_path_factory.mktemp("duckdb")
-    postgres_work = tmp_path_factory.mktemp("postgres")
-    postgres_env = base_env(postgres_work, sample_data, "postgres") | postgres_server.env()
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        on_duckdb = pool.submit(
-            land_and_build, "duckdb", base_env(duckdb_work, sample_data, "duckdb"), duckdb_work
-        )
-        on_postgres = pool.submit(land_and_build, "postgres", postgres_env, postgres_work)
-        return on_duckdb.result(), on_postgres.result()
-
-
-@pytest.fixture(scope="module")
-def duckdb_build(builds: tuple[EngineBuild, EngineBuild]) -> EngineBuild:
-    return builds[0]
-
-
-@pytest.fixture(scope="module")
-def postgres_build(builds: tuple[EngineBuild, EngineBuild]) -> EngineBuild:
-    return builds[1]
+def postgres_build(
+    engine_data: Path,
+    duckdb_build_started: Future[EngineBuild],
+    postgres_server: PostgresServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> EngineBuild:
+    """PostgreSQL lands and builds while the DuckDB reference builds beside it."""
+    work = tmp_path_factory.mktemp("postgres")
+    return land_and_build(
+        "postgres", base_env(work, engine_data, "postgres") | postgres_server.env(), work
+    )
 
 
 def _postgres_kwargs(server: PostgresServer) -> dict[str, object]:

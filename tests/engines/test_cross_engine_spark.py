@@ -2,10 +2,11 @@
 
 Spark starts a JVM for every `cdp` step and runs each dbt node as Spark
 jobs, so this module takes several minutes: it is marked `spark` and runs
-only when CDP_TEST_SPARK=1 (`make test-spark`, which .ci/run calls after
-`make test`). Landing, dbt and the digests each run in their own process,
-one after the other, because Spark's embedded Derby metastore admits one
-JVM at a time.
+only when CDP_TEST_SPARK=1, which `make test` (and so .ci/run) sets; `make
+test-spark` runs it alone. Landing, dbt and the digests each run in their
+own process, one after the other, because Spark's embedded Derby metastore
+admits one JVM at a time. The DuckDB build it is compared with is the one
+test_cross_engine.py compares PostgreSQL with (conftest.py).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from tests.engines.engine_builds import (
     EngineBuild,
     base_env,
     check_models,
-    generate,
     land_and_build,
     raw_relations,
     run_cdp,
@@ -38,33 +38,22 @@ pytestmark = [
     pytest.mark.spark,
     pytest.mark.skipif(
         os.environ.get("CDP_TEST_SPARK") != "1",
-        reason="Spark cross-engine test is slow: run it with CDP_TEST_SPARK=1 (make test-spark)",
+        reason="Spark cross-engine test is slow: it runs with CDP_TEST_SPARK=1 (make test sets it)",
     ),
 ]
 
 
 @pytest.fixture(scope="module")
-def spark_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("spark_engines") / "data"
-    generate(data)
-    return data
-
-
-@pytest.fixture(scope="module")
-def duckdb_build(spark_data: Path, tmp_path_factory: pytest.TempPathFactory) -> EngineBuild:
-    work = tmp_path_factory.mktemp("duckdb_for_spark")
-    return land_and_build("duckdb", base_env(work, spark_data, "duckdb"), work)
-
-
-@pytest.fixture(scope="module")
-def spark_build(spark_data: Path, tmp_path_factory: pytest.TempPathFactory) -> EngineBuild:
+def spark_build(engine_data: Path, tmp_path_factory: pytest.TempPathFactory) -> EngineBuild:
     pytest.importorskip("pyspark", reason="pyspark is not installed")
     pytest.importorskip("dbt.adapters.spark", reason="dbt-spark is not installed")
     work = tmp_path_factory.mktemp("spark")
-    # Unit tests are left out on Spark: each one is a union of inline rows that
-    # Spark plans as hundreds of tasks (over two minutes per test on 2 cores).
-    dbt_args = ["build", "--exclude-resource-type", "unit_test"]
-    return land_and_build("spark", base_env(work, spark_data, "spark"), work, dbt_args)
+    # Unit tests are left out on Spark (dbt's DBT_EXCLUDE_RESOURCE_TYPES, which
+    # `cdp build` passes on to each dbt phase): each one is a union of inline rows
+    # that Spark plans as hundreds of tasks (over two minutes per test on 2 cores).
+    # DuckDB and PostgreSQL run them.
+    env = base_env(work, engine_data, "spark") | {"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
+    return land_and_build("spark", env, work)
 
 
 def spark_digests(build: EngineBuild, relations: list[str]) -> dict[str, digest.TableDigest]:
