@@ -46,6 +46,10 @@ def make_env(root: Path) -> dict[str, str]:
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "DBT_TARGET_PATH": str(root / "dbt_target"),
             "DBT_LOG_PATH": str(root / "dbt_logs"),
+            # dbt's unit tests (SQL on inline rows, none on the prediction models)
+            # are left out of this build to save time; test_cli's and
+            # tests/engines' builds run them.
+            "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test",
         }
     )
     return env
