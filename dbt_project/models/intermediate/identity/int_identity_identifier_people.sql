@@ -7,13 +7,13 @@
     of them typed a name next to it. Groups without any name (a guest order,
     a consent) or with initials only ('J.') are no person of their own. The weak rules
     (max_people_per_value) only link through a value held by one person.
-    Separate email-platform subscriptions count too: a value carried by
-    records with an email subscriber id in two groups the strong rules keep
-    apart is held by at least two people (a household member who signed up
-    on the shared address without a name), so the nameless records on it
-    are not glued to either; a person who signed up twice with a variant of
-    one address loses those weak links, the price of not merging two
-    people. -#}
+    Separate email-platform subscriptions count too: when the very same
+    address (as typed, lowercased) carries email subscriber ids in two
+    groups the strong rules keep apart, it is held by at least two people (a
+    household member who signed up on the shared address without a name),
+    so the nameless records on it are not glued to either. Two
+    subscriptions on variants of one address (a plus tag, gmail dots) are
+    one person signing up again and count once. -#}
 with
 
 records as (
@@ -91,6 +91,7 @@ identifier_values as (
         'email' as identifier_type,
         {{ cdp.identity_normalize('records.email', ['email_canonical']) }}
             as identifier_value,
+        lower(trim(records.email)) as value_as_typed,
         records.first_name,
         records.email_subscriber_id
     from records
@@ -99,6 +100,7 @@ identifier_values as (
         records.record_key,
         'phone' as identifier_type,
         records.phone_e164 as identifier_value,
+        records.phone_e164 as value_as_typed,
         records.first_name,
         records.email_subscriber_id
     from records
@@ -107,24 +109,19 @@ identifier_values as (
         records.record_key,
         'phone' as identifier_type,
         records.secondary_phone_e164 as identifier_value,
+        records.secondary_phone_e164 as value_as_typed,
         records.first_name,
         records.email_subscriber_id
     from records
 
 ),
 
-holder_counts as (
+named_counts as (
 
     select
         identifier_values.identifier_type,
         identifier_values.identifier_value,
-        count(distinct cluster_names.name_prefix) as named_people_count,
-        count(
-            distinct case
-                when identifier_values.email_subscriber_id is not null
-                    then clusters.cluster_key
-            end
-        ) as subscribed_group_count
+        count(distinct cluster_names.name_prefix) as named_people_count
     from identifier_values
     inner join clusters
         on identifier_values.record_key = clusters.record_key
@@ -135,13 +132,52 @@ holder_counts as (
 
 ),
 
-final as (
+subscriptions_per_address as (
+
+    select
+        identifier_values.identifier_type,
+        identifier_values.identifier_value,
+        identifier_values.value_as_typed,
+        count(distinct clusters.cluster_key) as subscribed_group_count
+    from identifier_values
+    inner join clusters
+        on identifier_values.record_key = clusters.record_key
+    where
+        identifier_values.identifier_value is not null
+        and identifier_values.email_subscriber_id is not null
+    group by
+        identifier_values.identifier_type,
+        identifier_values.identifier_value,
+        identifier_values.value_as_typed
+
+),
+
+subscription_counts as (
 
     select
         identifier_type,
         identifier_value,
-        greatest(named_people_count, subscribed_group_count) as people_count
-    from holder_counts
+        max(subscribed_group_count) as subscribed_group_count
+    from subscriptions_per_address
+    group by identifier_type, identifier_value
+
+),
+
+final as (
+
+    select
+        named_counts.identifier_type,
+        named_counts.identifier_value,
+        greatest(
+            named_counts.named_people_count,
+            coalesce(subscription_counts.subscribed_group_count, 0)
+        ) as people_count
+    from named_counts
+    left join subscription_counts
+        on
+            named_counts.identifier_type = subscription_counts.identifier_type
+            and named_counts.identifier_value
+            = subscription_counts.identifier_value
 
 )
 
