@@ -73,8 +73,20 @@ customer_hits as (
 hit_rates as (
 
     select
-        avg(case when recommender = 'co_purchase' then 1.0 * is_hit end) as model_value,
-        avg(case when recommender = 'most_popular' then 1.0 * is_hit end) as baseline_value,
+        -- as double: Spark's avg of a decimal keeps only 4 more decimal places,
+        -- which rounds before the cast to decimal(18, 6) below
+        avg(
+            case
+                when recommender = 'co_purchase'
+                    then cast(is_hit as {{ cdp.type_double() }})
+            end
+        ) as model_value,
+        avg(
+            case
+                when recommender = 'most_popular'
+                    then cast(is_hit as {{ cdp.type_double() }})
+            end
+        ) as baseline_value,
         count(distinct customer_id) as holdout_rows
     from customer_hits
 
