@@ -13,7 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -68,15 +68,21 @@ class Batch:
     work: Path
 
 
-def run_dbt(work: Path, warehouse: Path, args: Sequence[str]) -> str:
-    """Run dbt on the warehouse; fail the test with dbt's output when it fails."""
+def run_dbt(
+    work: Path, warehouse: Path, args: Sequence[str], engine_env: Mapping[str, str] | None = None
+) -> str:
+    """Run dbt on the DuckDB warehouse, or on the engine `engine_env` names;
+    fail the test with dbt's output when it fails."""
     env = {
         **os.environ,
         "CDP_DUCKDB_PATH": str(warehouse),
         "CDP_TARGET": "duckdb",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DBT_TARGET_PATH": str(work / "target"),
+        # one target folder for the session's tests (they run one after the
+        # other), so dbt parses the project once and then only partially
+        "DBT_TARGET_PATH": str(work.parent / "dbt_target"),
         "DBT_LOG_PATH": str(work / "logs"),
+        **(engine_env or {}),
     }
     completed = subprocess.run(
         [str(DBT), *args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(REPO)],
@@ -91,7 +97,13 @@ def run_dbt(work: Path, warehouse: Path, args: Sequence[str]) -> str:
     return completed.stdout
 
 
-def build(work: Path, warehouse: Path, *extra: str, select: Sequence[str] = SELECTION) -> str:
+def build(
+    work: Path,
+    warehouse: Path,
+    *extra: str,
+    select: Sequence[str] = SELECTION,
+    engine_env: Mapping[str, str] | None = None,
+) -> str:
     """Models and seeds of the selection, without tests (the layers test themselves)."""
     return run_dbt(
         work,
@@ -105,6 +117,7 @@ def build(work: Path, warehouse: Path, *extra: str, select: Sequence[str] = SELE
             "resource_type:unit_test",
             *extra,
         ],
+        engine_env,
     )
 
 
@@ -124,10 +137,19 @@ def query(warehouse: Path, sql: str) -> list[tuple[object, ...]]:
         return con.execute(sql).fetchall()
 
 
+@dataclass(frozen=True)
+class BatchFiles:
+    """Generated landing files without the held-back month, and that month."""
+
+    data: Path
+    landing: Path
+    held_back: Path
+
+
 @pytest.fixture(scope="session")
-def base_batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
-    """400 people, landed and built without the last month of events."""
-    work = tmp_path_factory.mktemp("incremental")
+def batch_files(tmp_path_factory: pytest.TempPathFactory) -> BatchFiles:
+    """400 people's files, the last month of events moved aside."""
+    work = tmp_path_factory.mktemp("incremental_files")
     data = work / "data"
     generate(data, customers=400, seed=11, end_date=date(2026, 6, 30), malformed_rate=0.0)
     landing = data / "landing"
@@ -136,10 +158,17 @@ def base_batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
         (held_back / table).mkdir(parents=True)
         for path in (landing / table).glob(f"*__{HELD_BACK_MONTH}.*"):
             shutil.move(path, held_back / table / path.name)
+    return BatchFiles(data, landing, held_back)
+
+
+@pytest.fixture(scope="session")
+def base_batch(batch_files: BatchFiles, tmp_path_factory: pytest.TempPathFactory) -> Batch:
+    """The files landed and built on DuckDB without the last month of events."""
+    work = tmp_path_factory.mktemp("incremental")
     warehouse = work / "warehouse.duckdb"
-    ingest(input_dir=landing, warehouse_path=warehouse, dbt_project_dir=DBT_PROJECT)
+    ingest(input_dir=batch_files.landing, warehouse_path=warehouse, dbt_project_dir=DBT_PROJECT)
     build(work, warehouse)
-    return Batch(warehouse, landing, held_back, work)
+    return Batch(warehouse, batch_files.landing, batch_files.held_back, work)
 
 
 @pytest.fixture
