@@ -44,7 +44,10 @@ from cdp.privacy.subject import (
 
 ERASURE_LOG = "privacy.erasure_log"
 # Schemas whose tables are derived from raw and may be keyed by customer_id.
-DERIVED_SCHEMAS = ("staging", "intermediate", "marts", "predictions")
+# Not staging: a staging customer_id is a source system's id (shop customers),
+# never ours; the incremental staging tables purge erased rows themselves on
+# the rebuild (dbt macro purge_erased_rows, docs/incremental.md).
+DERIVED_SCHEMAS = ("intermediate", "marts", "predictions")
 
 Progress = Callable[[str], None]
 
