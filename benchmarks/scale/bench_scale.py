@@ -209,6 +209,9 @@ class Bench:
         self.state["customers"] = args.customers
         self.state["events_target"] = args.events
         self.state["seed"] = args.seed
+        self.state["workdir"] = str(self.work)
+        if args.extrapolate_from:
+            self.state["extrapolate_from"] = args.extrapolate_from
         self.warehouse = self.work / "warehouse" / "cdp.duckdb"
         self.floor_warehouse = self.work / "floor" / "cdp.duckdb"
         # The warehouse right after the first ingest: raw tables only. The full build and
@@ -900,6 +903,94 @@ def _target(ok: bool) -> str:
     return "met" if ok else "**short**"
 
 
+def unfinished_build(log: Path) -> dict[str, Any] | None:
+    """What a build still running (or stopped) had done, from its log: elapsed seconds,
+    models created with their times, tests passed, the nodes started but not finished."""
+    import re
+
+    if not log.exists():
+        return None
+    created: list[tuple[str, float]] = []
+    started: dict[str, str] = {}
+    passed = 0
+    elapsed = 0.0
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        at = re.match(r"\[\s*([0-9.]+)s\]", line)
+        if at:
+            elapsed = float(at.group(1))
+        clean = re.sub(r"\x1b\[[0-9;]*m", "", line)
+        node = re.search(r"(\d+) of \d+ (START|OK created|\w+)\b.*? ([\w.]+) \.*\s*\[", clean)
+        if not node:
+            continue
+        number, what, name = node.groups()
+        if what != "START" and what != "OK created" and what != "PASS":
+            started.pop(number, None)  # a seed loaded, a test warned or failed, ...
+            continue
+        if what == "START":
+            started[number] = name.split(".")[-1]
+        elif what == "OK created":
+            seconds = re.search(r"in ([0-9.]+)s\]", clean)
+            created.append((name.split(".")[-1], float(seconds.group(1)) if seconds else 0.0))
+            started.pop(number, None)
+        else:
+            passed += 1
+            started.pop(number, None)
+    return {
+        "elapsed_s": elapsed,
+        "created": created,
+        "tests_passed": passed,
+        "running": sorted(set(started.values())),
+    }
+
+
+def _extrapolation(partial: dict[str, Any], small_run_results: Path, customers: int) -> str:
+    """An estimate (labelled as one) of the unfinished build: the models and tests still to
+    come, at the times a smaller run measured, times the slowdown the finished models show
+    between the two runs."""
+    small = {
+        r["unique_id"].split(".")[-1]
+        if r["unique_id"].startswith("model.")
+        else r["unique_id"]: float(r.get("execution_time") or 0)
+        for r in json.loads(small_run_results.read_text())["results"]
+    }
+    done = dict(partial["created"])
+    shared = [n for n in done if small.get(n, 0) > 0]
+    big_sum, small_sum = sum(done[n] for n in shared), sum(small[n] for n in shared)
+    factor = big_sum / small_sum if small_sum else float("nan")
+    remaining_small = sum(
+        sec for name, sec in small.items() if name not in done and not name.startswith("unit_test.")
+    )
+    unit_tests = sum(sec for name, sec in small.items() if name.startswith("unit_test."))
+    estimate = remaining_small * factor + unit_tests
+    return (
+        f"**Extrapolation (an estimate, not a measurement):** the {len(shared)} models "
+        f"finished so far took {big_sum:.0f} s at this scale against {small_sum:.0f} s in the "
+        f"smaller run (`{small_run_results}`), {factor:.0f} × as long. The smaller run's "
+        f"remaining models and data tests summed {remaining_small:.0f} s; at the same factor, "
+        f"plus {unit_tests:.0f} s of unit tests (fixed inputs), that is about "
+        f"{estimate / 60:.0f} min more node time (2 dbt threads) for this build, "
+        f"on top of {partial['elapsed_s'] / 60:.0f} min so far, on this loaded machine."
+    )
+
+
+def _running_cpu(*needles: str) -> float | None:
+    """CPU seconds (user + system) of running processes whose command line holds every needle."""
+    total, found = 0.0, False
+    ticks = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            if all(n in cmdline for n in needles) and "--floor" not in cmdline:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / ticks
+                found = True
+        except (OSError, ValueError, IndexError):
+            continue
+    return total if found else None
+
+
 def write_results(state: dict[str, Any], path: Path) -> None:
     done = state.get("done", {})
     m = dict(state.get("machine") or machine())
@@ -923,6 +1014,8 @@ def write_results(state: dict[str, Any], path: Path) -> None:
     )
     add("")
     gen, ing, build = done.get("generate"), done.get("ingest"), done.get("build")
+    if build and "stages" not in build and "phases_s" not in build:
+        build = None  # dbt stopped before building anything (e.g. a parse error); redone
     floor, inc, e2e = done.get("floor"), done.get("incremental"), done.get("e2e")
     fl = floor or done.get("floor_before")
     if gen:
@@ -1014,6 +1107,37 @@ def write_results(state: dict[str, Any], path: Path) -> None:
         add(_row("e2e: `cdp build`", e2e["build"]))
         add(_row("e2e: `cdp sync`", e2e["sync"]))
     add("")
+    partial = (
+        None if build else unfinished_build(Path(state.get("workdir", "")) / "logs" / "build.log")
+    )
+    if partial and partial["created"]:
+        add("## Full build: not finished when this file was written")
+        add("")
+        add(
+            f"`cdp build` had run for {partial['elapsed_s'] / 60:.0f} min wall (see the load "
+            f"above) and created {len(partial['created'])} models, passing "
+            f"{partial['tests_passed']} tests; still running: "
+            + ", ".join(f"`{n}`" for n in partial["running"])
+            + ". Models created so far, with dbt's time for each:"
+        )
+        add("")
+        cpu = _running_cpu(f"{state.get('workdir')}/src/dbt_project", "build")
+        if cpu is not None:
+            add(
+                f"CPU time of the running `dbt build` process so far: {cpu:.0f} s "
+                f"({cpu / max(partial['elapsed_s'], 1):.2f} cores on average of 2; the rest of "
+                f"the machine went to the other sessions)."
+            )
+            add("")
+        add("| model | seconds |")
+        add("| --- | ---: |")
+        for name, sec in partial["created"]:
+            add(f"| {name} | {sec:.1f} |")
+        add("")
+        small = state.get("extrapolate_from")
+        if small and Path(small).exists():
+            add(_extrapolation(partial, Path(small), state["customers"]))
+            add("")
     for title, b in (("Full build", build), ("Incremental build", inc and inc["build"])):
         if not b or "stages" not in b:
             continue
@@ -1121,6 +1245,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--steps", default=None, help=f"comma list of {', '.join(STEPS)}")
     parser.add_argument("--redo", action="append", default=[], help="repeat a finished step")
     parser.add_argument("--incremental-share", type=float, default=0.01)
+    parser.add_argument(
+        "--extrapolate-from",
+        default=None,
+        help="run_results.json of a smaller finished build, to estimate an unfinished one",
+    )
     parser.add_argument(
         "--report-only", action="store_true", help="rewrite the results file from state.json"
     )
