@@ -935,6 +935,9 @@ def unfinished_build(log: Path) -> dict[str, Any] | None:
         else:
             passed += 1
             started.pop(number, None)
+    running = _running_cpu(str(log.parent.parent / "src" / "dbt_project"), "build") is not None
+    if running:  # still running: the time since it started, not just to its last line
+        elapsed = time.time() - (log.stat().st_mtime - elapsed)
     return {
         "elapsed_s": elapsed,
         "created": created,
@@ -971,6 +974,26 @@ def _extrapolation(partial: dict[str, Any], small_run_results: Path, customers: 
         f"{estimate / 60:.0f} min more node time (2 dbt threads) for this build, "
         f"on top of {partial['elapsed_s'] / 60:.0f} min so far, on this loaded machine."
     )
+
+
+def _running_rss(*needles: str) -> int:
+    """Summed resident memory (bytes) of running processes whose command line holds every needle."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            if all(n in cmdline for n in needles) and "--floor" not in cmdline:
+                total += _own_rss(int(entry))
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def _own_rss(pid: int) -> int:
+    with open(f"/proc/{pid}/statm", encoding="ascii") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def _running_cpu(*needles: str) -> float | None:
@@ -1044,6 +1067,16 @@ def write_results(state: dict[str, Any], path: Path) -> None:
             f"| {_target(build['wall_s'] <= 180)} |"
         )
     fb = done.get("floor_before")
+    partial = (
+        None if build else unfinished_build(Path(state.get("workdir", "")) / "logs" / "build.log")
+    )
+    running_rss = 0
+    if partial:
+        running_rss = _running_rss(f"{state.get('workdir')}/src/dbt_project")
+        add(
+            f"| full build ≤ 3 min | not finished after {partial['elapsed_s'] / 60:.0f} min "
+            f"wall | **short** |"
+        )
     if build and floor:
         add(
             f"| full build ≤ 5 × DuckDB floor | {build['wall_s'] / floor['sql_s']:.1f} × in wall "
@@ -1068,8 +1101,14 @@ def write_results(state: dict[str, Any], path: Path) -> None:
     peaks = [r["peak_rss_bytes"] for r in (gen, ing, build) if r]
     if inc:
         peaks.append(inc["build"]["peak_rss_bytes"])
+    if partial:
+        peaks.append(running_rss)
     if peaks:
-        add(f"| peak memory ≤ 8 GiB | {_gib(max(peaks))} GiB | {_target(max(peaks) <= 8 * GIB)} |")
+        note = " (so far; the build is unfinished)" if partial else ""
+        verdict = _target(max(peaks) <= 8 * GIB)
+        if partial and max(peaks) <= 8 * GIB:
+            verdict = "under so far"
+        add(f"| peak memory ≤ 8 GiB | {_gib(max(peaks))} GiB{note} | {verdict} |")
     if e2e:
         add(f"| (no target) file landing → segment change synced | {e2e['latency_s']:.0f} s | |")
     add("")
@@ -1118,17 +1157,21 @@ def write_results(state: dict[str, Any], path: Path) -> None:
             f"above) and created {len(partial['created'])} models, passing "
             f"{partial['tests_passed']} tests; still running: "
             + ", ".join(f"`{n}`" for n in partial["running"])
-            + ". Models created so far, with dbt's time for each:"
+            + "."
         )
         add("")
         cpu = _running_cpu(f"{state.get('workdir')}/src/dbt_project", "build")
+        rss = _running_rss(f"{state.get('workdir')}/src/dbt_project")
         if cpu is not None:
             add(
                 f"CPU time of the running `dbt build` process so far: {cpu:.0f} s "
                 f"({cpu / max(partial['elapsed_s'], 1):.2f} cores on average of 2; the rest of "
-                f"the machine went to the other sessions)."
+                f"the machine went to the other sessions). Its resident memory when this file "
+                f"was written: {rss / GIB:.2f} GiB."
             )
             add("")
+        add("Models created so far, with dbt's time for each:")
+        add("")
         add("| model | seconds |")
         add("| --- | ---: |")
         for name, sec in partial["created"]:
