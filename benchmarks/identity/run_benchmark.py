@@ -163,7 +163,9 @@ class SplinkRun:
     with_prelinks: dict[float, pd.DataFrame]
     prelinks: int
     prior: float  # trained probability that two random records match
-    id_match: dict[str, tuple[float, float]]  # external id -> (m, u) of an exact match
+    # external id -> (m, u) of an exact match; None where Splink left it untrained
+    # (random sampling can miss a rare id's exact-match level entirely)
+    id_match: dict[str, tuple[float | None, float | None]]
 
 
 def _clusters(frame: pd.DataFrame) -> pd.DataFrame:
@@ -230,7 +232,7 @@ def run_splink(records: pd.DataFrame) -> SplinkRun:
     predictions = linker.inference.predict(threshold_match_probability=min(SPLINK_THRESHOLDS))
     model = linker.misc.save_model_to_json()
     id_match = {
-        comparison["output_column_name"]: (level["m_probability"], level["u_probability"])
+        comparison["output_column_name"]: (level.get("m_probability"), level.get("u_probability"))
         for comparison in model["comparisons"]
         if comparison["output_column_name"] in ID_COLUMNS
         for level in comparison["comparison_levels"]
@@ -369,8 +371,12 @@ def main() -> None:
 
     import splink as splink_package
 
+    def _probability(value: float | None, spec: str) -> str:
+        return "untrained (default)" if value is None else format(value, spec)
+
     id_odds = "; ".join(
-        f"{column}: m {m:.2f}, u {u:.1e}" for column, (m, u) in splink_run.id_match.items()
+        f"{column}: m {_probability(m, '.2f')}, u {_probability(u, '.1e')}"
+        for column, (m, u) in splink_run.id_match.items()
     )
 
     lines = [
