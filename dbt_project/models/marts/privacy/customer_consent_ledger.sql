@@ -6,12 +6,22 @@
       inferred  an opt-in read from a system's state, not from a recorded
                 consent: a subscribed email-platform member, a shop account
                 with accepts_marketing.
-    confirmed_at is the double opt-in confirmation where the source has one. -#}
+    confirmed_at is the double opt-in confirmation where the source has one.
+    An explicit email opt-out is about the address: it is also recorded for
+    every other customer holding that address (via_shared_address = true),
+    so two people resolved apart on one inbox cannot re-open it for each
+    other with an inferred opt-in. -#}
 with
 
 source_records as (
 
     select * from {{ ref('customer_source_records') }}
+
+),
+
+records as (
+
+    select * from {{ ref('int_identity_records_prepared') }}
 
 ),
 
@@ -52,7 +62,8 @@ consent_platform_signals as (
         'explicit' as evidence,
         consent_events.collection_method,
         consent_events.occurred_at,
-        consent_events.confirmed_at
+        consent_events.confirmed_at,
+        source_records.record_key
     from consent_events
     inner join source_records
         on
@@ -86,7 +97,8 @@ subscriber_signals as (
                 )
             else email_subscribers.updated_at
         end as occurred_at,
-        email_subscribers.confirmed_at
+        email_subscribers.confirmed_at,
+        source_records.record_key
     from email_subscribers
     inner join source_records
         on
@@ -109,7 +121,8 @@ unsubscribe_signals as (
         'explicit' as evidence,
         'unsubscribe_link' as collection_method,
         email_events.occurred_at,
-        cast(null as {{ dbt.type_timestamp() }}) as confirmed_at
+        cast(null as {{ dbt.type_timestamp() }}) as confirmed_at,
+        source_records.record_key
     from email_events
     inner join source_records
         on
@@ -134,7 +147,8 @@ shop_account_signals as (
         'shop_account_checkbox' as collection_method,
         coalesce(shop_customers.created_at, shop_customers.updated_at)
             as occurred_at,
-        cast(null as {{ dbt.type_timestamp() }}) as confirmed_at
+        cast(null as {{ dbt.type_timestamp() }}) as confirmed_at,
+        source_records.record_key
     from shop_customers
     inner join source_records
         on
@@ -157,6 +171,76 @@ signals as (
 
 ),
 
+address_holders as (
+
+    select distinct
+        source_records.customer_id,
+        records.email
+    from source_records
+    inner join records
+        on source_records.record_key = records.record_key
+    where records.email is not null
+
+),
+
+address_revokes as (
+
+    select
+        signals.*,
+        records.email
+    from signals
+    inner join records
+        on signals.record_key = records.record_key
+    where
+        signals.channel = 'email'
+        and signals.evidence = 'explicit'
+        and not signals.is_granted
+        and records.email is not null
+
+),
+
+shared_address_revokes as (
+
+    select distinct
+        address_holders.customer_id,
+        address_revokes.source_name,
+        address_revokes.source_record_id,
+        address_revokes.channel,
+        address_revokes.purpose,
+        address_revokes.is_granted,
+        address_revokes.evidence,
+        address_revokes.collection_method,
+        address_revokes.occurred_at,
+        address_revokes.confirmed_at,
+        true as via_shared_address
+    from address_revokes
+    inner join address_holders
+        on
+            address_revokes.email = address_holders.email
+            and address_revokes.customer_id <> address_holders.customer_id
+
+),
+
+all_signals as (
+
+    select
+        customer_id,
+        source_name,
+        source_record_id,
+        channel,
+        purpose,
+        is_granted,
+        evidence,
+        collection_method,
+        occurred_at,
+        confirmed_at,
+        false as via_shared_address
+    from signals
+    union all
+    select * from shared_address_revokes
+
+),
+
 final as (
 
     select
@@ -174,8 +258,9 @@ final as (
         cast(collection_method as {{ dbt.type_string() }}) as collection_method,
         occurred_at,
         confirmed_at,
-        confirmed_at is not null as is_double_opt_in_confirmed
-    from signals
+        confirmed_at is not null as is_double_opt_in_confirmed,
+        via_shared_address
+    from all_signals
     where occurred_at is not null
 
 )
