@@ -21,7 +21,8 @@ Steps, in order:
 5. floor       the same model SQL without dbt: `dbt compile` against the raw-only copy (so
                incremental models compile to their full-refresh SELECT), then every model's
                compiled SELECT run with the duckdb Python API in dependency order as
-               CREATE TABLE AS (CREATE VIEW AS for dbt views); seeds and the scoring's
+               CREATE TABLE AS (CREATE VIEW AS for dbt views) under the build's DuckDB
+               memory_limit (CDP_DUCKDB_MEMORY_LIMIT, default 6GiB); seeds and the scoring's
                predictions tables are copied in first, untimed. No tests, no scoring.
 6. incremental 1 % of the event count as new event rows (copies of random web and email
                events of the last month with new ids, re-timed to the last day, in new
@@ -576,10 +577,12 @@ def land_new_events(
     counts["web_events"] = wanted - counts["email_events"]
     written: dict[str, Any] = {}
 
+    # the generator writes a few deliberately malformed lines: copy only valid events
+    web_rows = [row for row in map(_json_object, pools["web_events"][1]) if row is not None]
     web_path = landing / "web_events" / f"web_events__{tag}-{last_day}.jsonl"
     with web_path.open("w", encoding="utf-8") as out:
-        for line in rng.choices(pools["web_events"][1], k=counts["web_events"]):
-            row = json.loads(line)
+        for template in rng.choices(web_rows, k=counts["web_events"]):
+            row = dict(template)
             row["message_id"] = _uuid(rng)
             row["timestamp"] = last_day + row["timestamp"][10:]
             out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
@@ -587,14 +590,16 @@ def land_new_events(
 
     email_path = landing / "email_events" / f"email_events__{tag}-{last_day}.csv"
     columns = header.split(",")
-    body = pools["email_events"][1][1:]
+    body = [
+        row
+        for row in csv.reader(pools["email_events"][1][1:])
+        if len(row) == len(columns) and len(row[columns.index("occurred_at")]) >= 10
+    ]
     with email_path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
-        for row in csv.reader(rng.choices(body, k=counts["email_events"])):
-            record = dict(zip(columns, row, strict=False))
-            if len(row) != len(columns):
-                continue  # a deliberately broken line; copy only valid rows
+        for values in rng.choices(body, k=counts["email_events"]):
+            record = dict(zip(columns, values, strict=True))
             record["event_id"] = f"{rng.getrandbits(96):024x}"
             record["occurred_at"] = last_day + record["occurred_at"][10:]
             writer.writerow([record[c] for c in columns])
@@ -603,6 +608,17 @@ def land_new_events(
     written["day"] = last_day
     print(f"  landed {written['total']:,} new events on {last_day}")
     return written
+
+
+def _json_object(line: str) -> dict[str, Any] | None:
+    """The event of a JSON line, or None for a malformed line or one without a timestamp."""
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(row, dict) or not isinstance(row.get("timestamp"), str):
+        return None
+    return row
 
 
 def _uuid(rng: random.Random) -> str:
@@ -688,7 +704,9 @@ def floor_worker(work: Path, part: str = "all", seeds_from: str | None = None) -
     if part == "before":
         models = _before_scoring(models, manifest["sources"])
     order = _topological(models)
-    con = duckdb.connect(str(work / folder / "cdp.duckdb"))
+    # the memory limit the dbt build runs under (profiles.yml), so both have the same memory
+    memory_limit = os.environ.get("CDP_DUCKDB_MEMORY_LIMIT", "6GiB")
+    con = duckdb.connect(str(work / folder / "cdp.duckdb"), config={"memory_limit": memory_limit})
     donor = seeds_from or str(work / "warehouse" / "cdp.duckdb")
     con.execute(f"attach '{donor}' as built (read_only)")
     catalog = con.execute("select current_database()").fetchone()[0]
