@@ -123,24 +123,23 @@ assigned_ids as (
 
     select
         cluster_ids.cluster_key,
-        coalesce(
-            cluster_ids.surviving_customer_id,
-            case
-                when known_ids.customer_id is null then cluster_ids.hashed_customer_id
-                else 'cus_' || substr({{ dbt.hash(
-                    "cluster_ids.cluster_key || '" ~ invocation_id ~ "'"
-                ) }}, 1, 20)
-            end
-        ) as customer_id,
+        case
+            when cluster_ids.surviving_customer_id is not null
+                then cluster_ids.surviving_customer_id
+            when known_ids.customer_id is null then cluster_ids.hashed_customer_id
+            else 'cus_' || substr({{ dbt.hash(
+                "cluster_ids.cluster_key || '" ~ invocation_id ~ "'"
+            ) }}, 1, 20)
+        end as customer_id,
         coalesce(
             cluster_ids.surviving_created_at,
             cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }})
         ) as customer_id_created_at
     from cluster_ids
+    {#- an equality alone, so engines hash-join it (with `surviving_customer_id
+        is null` in the condition DuckDB fell back to a nested loop: hours at 1M) #}
     left join known_ids
-        on
-            cluster_ids.surviving_customer_id is null
-            and cluster_ids.hashed_customer_id = known_ids.customer_id
+        on cluster_ids.hashed_customer_id = known_ids.customer_id
 
 ),
 
