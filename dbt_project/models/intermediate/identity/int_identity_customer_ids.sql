@@ -10,7 +10,10 @@
     previous_customer_id says what the record had before, which is how
     customer_id_history finds creations, merges and splits. Ids survive
     `dbt build --full-refresh` (this is a table reading its previous state);
-    drop the table to start ids afresh. -#}
+    drop the table to start ids afresh.
+    Joins here are on equalities alone, so every engine can hash-join them
+    (a `surviving_customer_id is null` term in the known_ids join made DuckDB
+    plan a nested loop: hours at 1M customers). -#}
 {%- set previous_relation = adapter.get_relation(
     database=this.database, schema=this.schema, identifier=this.identifier
 ) %}
@@ -136,8 +139,6 @@ assigned_ids as (
             cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }})
         ) as customer_id_created_at
     from cluster_ids
-    {#- an equality alone, so engines hash-join it (with `surviving_customer_id
-        is null` in the condition DuckDB fell back to a nested loop: hours at 1M) #}
     left join known_ids
         on cluster_ids.hashed_customer_id = known_ids.customer_id
 
