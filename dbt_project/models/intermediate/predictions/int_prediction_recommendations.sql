@@ -10,7 +10,13 @@
       cutoff.
     Products the customer already bought by the cutoff are never
     recommended. Customers: those with a purchase by the cutoff, and at the
-    as-of date every customer. -#}
+    as-of date every customer.
+    A customer needs at most top_k popular products they have not bought,
+    and the first top_k + (popular products they bought) ranks always hold
+    them, also when co-purchase candidates take some of the slots. So each
+    customer is paired with those ranks only, not the whole pool: the same
+    recommendations from about a tenth of the rows (at 1M customers the
+    whole pool was 100M candidate rows). -#}
 {%- set top_k = 5 %}
 {%- set neighbours_per_product = 20 %}
 {%- set popular_pool = 50 %}
@@ -174,6 +180,22 @@ popular_products as (
 
 ),
 
+bought_popular as (
+
+    select
+        history.cutoff_date,
+        history.customer_id,
+        count(*) as bought_count
+    from history
+    inner join popular_products
+        on
+            history.cutoff_date = popular_products.cutoff_date
+            and history.product_id = popular_products.product_id
+    where popular_products.popularity_rank <= {{ popular_pool }}
+    group by history.cutoff_date, history.customer_id
+
+),
+
 popular_candidates as (
 
     select
@@ -182,9 +204,16 @@ popular_candidates as (
         popular_products.product_id,
         popular_products.popularity_rank
     from recommended_customers
+    left join bought_popular
+        on
+            recommended_customers.cutoff_date = bought_popular.cutoff_date
+            and recommended_customers.customer_id = bought_popular.customer_id
     inner join popular_products
         on recommended_customers.cutoff_date = popular_products.cutoff_date
-    where popular_products.popularity_rank <= {{ popular_pool }}
+    where
+        popular_products.popularity_rank <= {{ popular_pool }}
+        and popular_products.popularity_rank
+        <= {{ top_k }} + coalesce(bought_popular.bought_count, 0)
 
 ),
 
