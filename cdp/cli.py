@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import click
@@ -151,6 +151,7 @@ def _do_build(settings: Settings, select: str | None, full_refresh: bool) -> Non
     from cdp.scoring.readiness import scoring_blockers
 
     refresh = ["--full-refresh"] if full_refresh else []
+    started_at = datetime.now(UTC).replace(tzinfo=None)
     phase_1_error: DbtError | None = None
     try:
         if select:
@@ -183,6 +184,24 @@ def _do_build(settings: Settings, select: str | None, full_refresh: bool) -> Non
         _fail(f"scoring failed: {exc}", 1)
     if phase_1_error is not None:
         _fail(f"{phase_1_error} (phase 1; scoring and phase 3 ran)", 1)
+    _confirm_erasures_rebuilt(settings, started_at)
+
+
+def _confirm_erasures_rebuilt(settings: Settings, started_at: datetime) -> None:
+    """A complete build without errors is the rebuild that erasures awaiting one need."""
+    if settings.target != "duckdb" or not settings.warehouse_path.is_file():
+        return
+    import duckdb
+
+    from cdp.privacy.erase import mark_rebuilt_before
+
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        rebuilt = mark_rebuilt_before(con, started_at)
+    for erasure_id in rebuilt:
+        click.echo(
+            f"erasure {erasure_id}: models rebuilt without the person; "
+            "`cdp sync` then `cdp privacy finish` complete it"
+        )
 
 
 @main.command()

@@ -7,6 +7,10 @@ gone and sends a remove through the normal path (audience: exit, mirror:
 delete); in upsert, insert-only and update-only modes the engine only forgets
 the key, which `finish_erasures` reports as not removed at the destination.
 
+An erasure whose rebuild has not happened (`cdp privacy erase --no-build`, or
+a failed rebuild) waits in `awaiting_rebuild` until a complete `cdp build`
+marks it (`erase.mark_rebuilt_before`); `finish_erasures` reports it.
+
 `finish_erasures` completes an erasure once no sync still holds the key and
 no outbox batch carries it: it deletes the keys' rows from
 `reverse_etl.sync_rejections` (the state row went with the remove; the
@@ -53,13 +57,21 @@ def finish_erasures(con: duckdb.DuckDBPyConnection, syncs_path: Path | None) -> 
     """Complete every erasure whose keys no sync holds any more; one line per erasure."""
     if not relation_exists(con, "privacy", "erasure_log"):
         return []
+    unbuilt = con.execute(
+        f"select erasure_id from {ERASURE_LOG} where status = 'awaiting_rebuild' "
+        "order by requested_at"
+    ).fetchall()
+    lines = [
+        f"erasure {row[0]}: waiting for a complete `cdp build` (incremental models keep the "
+        "person's events until a build purges them), then `cdp sync` and `cdp privacy finish`"
+        for row in unbuilt
+    ]
     pending = con.execute(
         f"select erasure_id, customer_hashes::varchar, syncs_holding::varchar "
         f"from {ERASURE_LOG} where status = 'awaiting_removal' order by requested_at"
     ).fetchall()
     modes = _modes(syncs_path)
     has_state = relation_exists(con, "reverse_etl", "sync_state")
-    lines = []
     for erasure_id, customer_hashes, holding_json in pending:
         hashes = json.loads(customer_hashes or "[]")
         holding: dict[str, int] = json.loads(holding_json or "{}")

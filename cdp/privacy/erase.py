@@ -37,6 +37,7 @@ from cdp.privacy.subject import (
     quoted,
     raw_predicate,
     raw_tables,
+    relation_exists,
     request_hash,
     resolve_customers,
     start_keys,
@@ -185,6 +186,22 @@ def mark_rebuilt(con: duckdb.DuckDBPyConnection, erasure_ids: list[str]) -> None
             where erasure_id = ? and status = 'awaiting_rebuild'""",
             [datetime.now(UTC).replace(tzinfo=None), erasure_id],
         )
+
+
+def mark_rebuilt_before(con: duckdb.DuckDBPyConnection, started_at: datetime) -> list[str]:
+    """After a complete, successful `cdp build` that started at `started_at` (naive UTC):
+    every erasure still awaiting its rebuild that was requested before then has had it
+    (`cdp privacy erase --no-build`, or its own rebuild failed). Returns their ids."""
+    if not relation_exists(con, "privacy", "erasure_log"):
+        return []
+    rows = con.execute(
+        f"select erasure_id from {ERASURE_LOG} "
+        "where status = 'awaiting_rebuild' and requested_at < ? order by requested_at",
+        [started_at],
+    ).fetchall()
+    ids = [str(row[0]) for row in rows]
+    mark_rebuilt(con, ids)
+    return ids
 
 
 def _delete(con: duckdb.DuckDBPyConnection, relation: str, where: str) -> int:

@@ -295,3 +295,48 @@ def test_relanding_the_original_files_does_not_restore_the_person(
     # Raw holds no trace again (every table is scanned, raw included), so no model
     # built from it can; the rebuild is left out to keep the suite fast.
     assert _traces(business, _needles(subject)) == []
+
+
+def test_erasure_without_rebuild_completes_after_build_sync_and_finish(
+    business: Business, subject: dict[str, Any]
+) -> None:
+    """`erase --no-build` (or a rebuild that failed) leaves the erasure awaiting its
+    rebuild; the next complete `cdp build` marks it, then `cdp sync` sends the delete
+    and `cdp privacy finish` completes it."""
+    customers = [
+        str(r[0]) for r in business.query("select customer_id from marts.customers order by 1")
+    ]
+    customer_id = next(
+        c for c in customers if c != subject["customer_id"] and c in business.webhook.members
+    )
+    output = business.cdp("privacy", "erase", "--customer-id", customer_id, "--no-build")
+    assert "rebuild skipped" in output
+    assert customer_id not in output
+
+    def status() -> str:
+        rows = business.query(
+            "select status from privacy.erasure_log where customer_hashes::varchar "
+            "like '%' || sha256(?) || '%'",
+            [customer_id],
+        )
+        assert len(rows) == 1, rows
+        return str(rows[0][0])
+
+    assert status() == "awaiting_rebuild"
+    output = business.cdp("privacy", "finish")
+    assert "waiting for a complete `cdp build`" in output
+    assert status() == "awaiting_rebuild"
+
+    output = business.cdp("build")
+    assert "models rebuilt without the person" in output
+    assert status() == "awaiting_removal"
+    assert business.query(
+        "select count(*) from marts.customer_source_records where customer_id = ?", [customer_id]
+    ) == [(0,)]
+
+    business.cdp("sync")
+    output = business.cdp("privacy", "finish")
+    assert "completed" in output
+    assert status() == "completed"
+    assert customer_id not in business.webhook.members
+    assert business.webhook.deliveries[("delete", customer_id)] == 1
