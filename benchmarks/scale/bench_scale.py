@@ -756,14 +756,16 @@ def floor_worker(work: Path, part: str = "all", seeds_from: str | None = None) -
 
 def _connected_components(con: Any, node: dict[str, Any], catalog: str) -> None:
     """The connected_components materialization's algorithm (macros/identity) as plain
-    statements: symmetric edges, initial labels, then min-label propagation with hooking
-    and one pointer jump per statement until no label changes."""
+    statements: symmetric edges, integer ids in node order, initial labels, then
+    min-label propagation with hooking and one pointer jump per statement until no label
+    changes, and the ids mapped back to nodes."""
     edges_sql = node["compiled_code"]
     config = node["config"]
     node_column = config.get("node_column", "node")
     component_column = config.get("component_column", "component")
     base = f'{catalog}."{node["schema"]}"."{node["alias"] or node["name"]}'
     edges, labels, nxt = f'{base}__cc_edges"', f'{base}__cc_labels"', f'{base}__cc_next"'
+    node_ids, id_edges = f'{base}__cc_node_ids"', f'{base}__cc_id_edges"'
     con.execute(
         f"""create or replace table {edges} as
         select node_a, node_b from ({edges_sql}) as e
@@ -773,8 +775,20 @@ def _connected_components(con: Any, node: dict[str, Any], catalog: str) -> None:
         where node_a is not null and node_b is not null"""
     )
     con.execute(
+        f"""create or replace table {node_ids} as
+        select node, row_number() over (order by node) as id
+        from (select distinct node_a as node from {edges}) as nodes"""
+    )
+    con.execute(
+        f"""create or replace table {id_edges} as
+        select a.id as node_a, b.id as node_b from {edges} as e
+        inner join {node_ids} as a on e.node_a = a.node
+        inner join {node_ids} as b on e.node_b = b.node"""
+    )
+    con.execute(
         f"""create or replace table {labels} as
-        select node_a as node, min(least(node_a, node_b)) as label from {edges} group by node_a"""
+        select node_a as node, min(least(node_a, node_b)) as label
+        from {id_edges} group by node_a"""
     )
     iterations = 0
     while True:
@@ -783,7 +797,7 @@ def _connected_components(con: Any, node: dict[str, Any], catalog: str) -> None:
             f"""create or replace table {nxt} as
             with neighbour as (
                 select e.node_a as node, min(l.label) as label
-                from {edges} as e inner join {labels} as l on e.node_b = l.node
+                from {id_edges} as e inner join {labels} as l on e.node_b = l.node
                 group by e.node_a
             ),
             propagated as (
@@ -813,11 +827,14 @@ def _connected_components(con: Any, node: dict[str, Any], catalog: str) -> None:
             break
     con.execute(
         f"""create or replace table {node["relation_name"]} as
-        select node as {node_column}, label as {component_column}, {iterations} as iterations
-        from {labels}"""
+        select n.node as {node_column}, c.node as {component_column},
+            {iterations} as iterations
+        from {labels} as l
+        inner join {node_ids} as n on l.node = n.id
+        inner join {node_ids} as c on l.label = c.id"""
     )
-    con.execute(f"drop table {edges}")
-    con.execute(f"drop table {labels}")
+    for table in (edges, labels, node_ids, id_edges):
+        con.execute(f"drop table {table}")
 
 
 def _before_scoring(models: dict[str, Any], sources: dict[str, Any]) -> dict[str, Any]:
