@@ -7,10 +7,6 @@ as an audience gated on email-marketing consent, and to a webhook contract
 server in mirror mode with no consent purpose, so every person is at least
 at one destination. The tests in test_privacy.py run in file order on this
 shared state (consent revocation, access, erasure, re-landing).
-
-The webhook sync types `email` as an email: a webhook sync whose fields are
-all plain strings currently fails in the engine's diff (a NULL
-`invalid_reason` typed INTEGER in a COALESCE with text), reported to the lead.
 """
 
 from __future__ import annotations
