@@ -6,7 +6,8 @@ syncs send every customer (`marts.customers`): to a Mailchimp contract server
 as an audience gated on email-marketing consent, and to a webhook contract
 server in mirror mode with no consent purpose, so every person is at least
 at one destination. The tests in test_privacy.py run in file order on this
-shared state (consent revocation, access, erasure, re-landing).
+shared state (consent revocation, access, erasure, re-landing, an erasure
+whose rebuild is left to the next `cdp build`).
 """
 
 from __future__ import annotations
