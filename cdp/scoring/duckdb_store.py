@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from cdp.landing.duckdb_sql import ident
+from cdp.landing.engines.duckdb.sql import ident
 from cdp.scoring.errors import ScoringError
 from cdp.scoring.store import Column
 

@@ -10,8 +10,8 @@ import psycopg2
 import psycopg2.extensions
 import psycopg2.extras
 
-from cdp.landing.duckdb_sql import ident
-from cdp.landing.postgres_loader import PostgresConfig
+from cdp.landing.engines.duckdb.sql import ident
+from cdp.landing.engines.postgres import PostgresConfig
 from cdp.scoring.errors import ScoringError
 from cdp.scoring.store import Column, ColumnType
 

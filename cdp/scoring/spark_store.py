@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from cdp.landing.spark_loader import SparkConfig
+from cdp.landing.engines.spark import SparkConfig
 from cdp.scoring.errors import ScoringError
 from cdp.scoring.store import Column, ColumnType
 
