@@ -31,8 +31,8 @@ pytestmark = [
 WRITER = r"""
 import datetime, json, subprocess, sys
 import pandas as pd
-from cdp.scoring.spark_store import SparkStore
-from cdp.scoring.store import Column
+from cdp.predictions.spark_store import SparkStore
+from cdp.predictions.store import Column
 
 columns = (
     Column("customer_id", "varchar", ""),

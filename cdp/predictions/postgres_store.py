@@ -12,8 +12,8 @@ import psycopg2.extras
 
 from cdp.landing.engines.duckdb.sql import ident
 from cdp.landing.engines.postgres import PostgresConfig
-from cdp.scoring.errors import ScoringError
-from cdp.scoring.store import Column, ColumnType
+from cdp.predictions.errors import ScoringError
+from cdp.predictions.store import Column, ColumnType
 
 _TYPES: dict[ColumnType, str] = {
     "varchar": "text",

@@ -9,8 +9,8 @@ import duckdb
 import pandas as pd
 
 from cdp.landing.engines.duckdb.sql import ident
-from cdp.scoring.errors import ScoringError
-from cdp.scoring.store import Column
+from cdp.predictions.errors import ScoringError
+from cdp.predictions.store import Column
 
 
 class DuckDBStore:

@@ -17,8 +17,8 @@ from typing import Any
 import pandas as pd
 
 from cdp.landing.engines.spark import SparkConfig
-from cdp.scoring.errors import ScoringError
-from cdp.scoring.store import Column, ColumnType
+from cdp.predictions.errors import ScoringError
+from cdp.predictions.store import Column, ColumnType
 
 _TYPES: dict[ColumnType, str] = {
     "varchar": "string",
