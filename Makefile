@@ -44,7 +44,7 @@ lint-python: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy cdp/cli.py cdp/config.py cdp/dbt.py cdp/summary.py cdp/syncs.py cdp/landing cdp/privacy cdp/sample_data cdp/scoring reverse_etl orchestration expectations
+	$(BIN)/mypy cdp/cli.py cdp/config.py cdp/dbt.py cdp/summary.py cdp/syncs.py cdp/landing cdp/privacy cdp/sample_data cdp/predictions reverse_etl orchestration expectations
 
 # The dbt templater compiles each model; it needs a profile, so point it at a scratch file.
 lint-sql: $(STAMP)

@@ -141,14 +141,14 @@ def _do_build(settings: Settings, select: str | None, full_refresh: bool) -> Non
     """`dbt build`; without a selection in three phases: dbt, scoring, dbt.
 
     Phase 1 builds everything that does not read the `predictions` source,
-    phase 2 fits and scores the models (cdp/scoring) into it, phase 3 builds
+    phase 2 fits and scores the models (cdp/predictions) into it, phase 3 builds
     what reads it. With --select, only that selection is built, no scoring.
     Like one `dbt build`, a failure skips only what depends on it: when phase 1
-    fails on nodes the scoring does not read (cdp/scoring/readiness.py), phases
+    fails on nodes the scoring does not read (cdp/predictions/readiness.py), phases
     2 and 3 still run, and the command exits 1 afterwards.
     """
-    from cdp.scoring import ScoringError, run_scoring
-    from cdp.scoring.readiness import scoring_blockers
+    from cdp.predictions import ScoringError, run_scoring
+    from cdp.predictions.readiness import scoring_blockers
 
     refresh = ["--full-refresh"] if full_refresh else []
     started_at = datetime.now(UTC).replace(tzinfo=None)

@@ -62,7 +62,7 @@ def run_dbt(settings: Settings, args: Sequence[str], *, quiet: bool = False) -> 
         raise DbtError(f"dbt {' '.join(args)} failed (exit {completed.returncode}){detail}")
 
 
-# `cdp build` runs dbt twice around the scoring step (cdp/scoring): first
+# `cdp build` runs dbt twice around the scoring step (cdp/predictions): first
 # everything that does not read the scores, then what does.
 BEFORE_SCORING = ["--exclude", "source:predictions+"]
 AFTER_SCORING = ["--select", "source:predictions+"]

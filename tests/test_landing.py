@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from cdp.landing import IngestResult, LandingError, ingest, load_registry, raw_table_counts
-from cdp.landing import duckdb_sql as landing_sql
+from cdp.landing.engines.duckdb import sql as landing_sql
 
 REPO = Path(__file__).resolve().parent.parent
 

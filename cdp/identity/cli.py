@@ -9,8 +9,8 @@ import click
 
 from cdp.config import Settings
 from cdp.identity.explain import CustomerNotFound, explain
+from cdp.identity.readonly import IdentityDataMissing, connect
 from cdp.identity.report import build_report, plot_cluster_sizes
-from cdp.identity.warehouse import IdentityDataMissing, connect
 
 
 def _fail(message: str, code: int = 2) -> None:

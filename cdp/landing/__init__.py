@@ -8,7 +8,7 @@ What lands where is declared in the dbt source YAMLs (see registry.py); how
 rows are checked, rejected and kept idempotent is described in README.md.
 """
 
-from cdp.landing.duckdb_loader import raw_table_counts
+from cdp.landing.engines.duckdb import raw_table_counts
 from cdp.landing.errors import LandingError
 from cdp.landing.ingest import ingest
 from cdp.landing.registry import Registry, TableSpec, load_registry

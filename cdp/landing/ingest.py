@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cdp.landing.engines import check_target, open_warehouse
+from cdp.landing.engines.protocol import Warehouse
 from cdp.landing.errors import FileFailed
 from cdp.landing.files import FileStats, SourceFile, check_input_dir, discover, inspect_file
 from cdp.landing.manifest import ManifestEntry
 from cdp.landing.registry import TableSpec, load_registry
 from cdp.landing.result import FileResult, IngestResult, TableResult
-from cdp.landing.warehouse import Warehouse
 
 Progress = Callable[[str], None]
 

@@ -149,7 +149,7 @@ def erase(
 
 def _rebuild(settings: Settings, progress: Callable[[str], None]) -> None:
     from cdp.dbt import AFTER_SCORING, BEFORE_SCORING, DbtError, run_dbt
-    from cdp.scoring import ScoringError, run_scoring
+    from cdp.predictions import ScoringError, run_scoring
 
     try:
         run_dbt(settings, ["build", *BEFORE_SCORING], quiet=True)

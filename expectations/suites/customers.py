@@ -50,7 +50,7 @@ def build_customers_suite(thresholds: CustomersThresholds) -> gx.ExpectationSuit
 
 
 def build_customer_id_stability_suite(thresholds: CustomersThresholds) -> gx.ExpectationSuite:
-    """Over the frame of `expectations.warehouse.customer_id_changes`: one row per id in
+    """Over the frame of `expectations.inputs.customer_id_changes`: one row per id in
     the last or the current build with `change` kept, new or gone. At most
     `max_changed_id_share` of them may be new or gone."""
     expectations: list[gx.expectations.Expectation] = []

@@ -29,7 +29,7 @@ from dagster import (
 
 from cdp.landing import Registry
 from cdp.landing.manifest import METADATA_COLUMNS
-from expectations import warehouse as wh
+from expectations import inputs as wh
 from expectations.config import Thresholds, load_thresholds
 from expectations.runner import SuiteOutcome, validate
 from expectations.suites import (

@@ -173,7 +173,7 @@ def spark_digests(
     relations: Sequence[str], excluded: Mapping[str, set[str]]
 ) -> dict[str, TableDigest]:
     """Digests through a Spark session with the loader's settings (run in its own process)."""
-    from cdp.landing.spark_loader import SparkConfig
+    from cdp.landing.engines.spark import SparkConfig
 
     spark = SparkConfig.from_env().session()
     try:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from cdp.landing import ingest, load_registry
-from cdp.landing.postgres_loader import PostgresWarehouse
+from cdp.landing.engines.postgres import PostgresWarehouse
 from tests.engines import digest
 from tests.engines.conftest import PostgresServer
 from tests.engines.engine_builds import EXCLUDED_COLUMNS, REPO, raw_relations

@@ -31,8 +31,8 @@ pytestmark = [
 WRITER = r"""
 import datetime, json, subprocess, sys
 import pandas as pd
-from cdp.scoring.spark_store import SparkStore
-from cdp.scoring.store import Column
+from cdp.predictions.spark_store import SparkStore
+from cdp.predictions.store import Column
 
 columns = (
     Column("customer_id", "varchar", ""),
@@ -70,7 +70,7 @@ print(json.dumps({
 
 READER = r"""
 import json
-from cdp.landing.spark_loader import SparkConfig
+from cdp.landing.engines.spark import SparkConfig
 spark = SparkConfig.from_env().session()
 rows = spark.sql("select * from predictions.store_test").collect()
 print("ROWS " + json.dumps(sorted(map(str, (tuple(r) for r in rows)))))

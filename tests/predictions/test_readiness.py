@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cdp.scoring.readiness import SCORING_INPUTS, scoring_blockers
+from cdp.predictions.readiness import SCORING_INPUTS, scoring_blockers
 
 WINDOWS, FEATURES, RECOMMENDATIONS = SCORING_INPUTS
 STAGING = "model.cdp.stg_shop__orders"

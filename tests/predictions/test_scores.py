@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from cdp.config import Settings
-from cdp.scoring import run_scoring
+from cdp.predictions import run_scoring
 from tests.predictions.conftest import Warehouse
 
 pytestmark = pytest.mark.slow

@@ -1,6 +1,6 @@
 """The scoring step as one asset per table it writes (the dbt source `predictions`).
 
-`cdp.scoring.run_scoring` (the same code `cdp build` runs between its dbt phases)
+`cdp.predictions.run_scoring` (the same code `cdp build` runs between its dbt phases)
 reads the prediction feature models, fits churn and CLV models with scikit-learn,
 and writes `predictions.*`. The dbt translator maps the `predictions` source to
 these assets, so the models reading the scores hang below them in one graph:
@@ -18,7 +18,7 @@ from orchestration.defs.resources import WarehouseResource
 
 SOURCE_NAME = "predictions"
 GROUP = "predictions"
-# The models run_scoring reads (cdp/scoring/features.py).
+# The models run_scoring reads (cdp/predictions/features.py).
 FEATURE_MODELS = (
     "int_prediction_windows",
     "int_prediction_features",
@@ -63,7 +63,7 @@ def build_scoring_assets(manifest: Mapping[str, Any]) -> list:
     def scoring(
         context: AssetExecutionContext, warehouse: WarehouseResource
     ) -> Iterator[MaterializeResult]:
-        from cdp.scoring import run_scoring
+        from cdp.predictions import run_scoring
 
         result = run_scoring(
             dataclasses.replace(settings(), warehouse_path=warehouse.path),

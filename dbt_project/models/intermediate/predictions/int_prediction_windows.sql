@@ -1,7 +1,7 @@
 {#- One row per predictive model and window role (train, evaluate, score):
     the cutoff date features are computed as of (end of that day) and the
     last day of the label window, from cdp.predictions_windows() and the
-    as-of date T. The scoring step (cdp/scoring) reads it to pick its
+    as-of date T. The scoring step (cdp/predictions) reads it to pick its
     training, holdout and scoring rows. -#}
 {%- set offsets = {'train': 2, 'evaluate': 1, 'score': 0} %}
 

@@ -1,15 +1,23 @@
-"""Which warehouse the ingest run writes to: CDP_TARGET picks duckdb, postgres or spark.
+"""Landing engines, one place each, and the choice between them.
 
-The engine modules are imported only when chosen, so psycopg2 and pyspark are
-needed only by the targets that use them.
+CDP_TARGET picks the warehouse the ingest run writes to:
+
+| target | where |
+| --- | --- |
+| `duckdb` | `duckdb/` (a subpackage: the landing SQL every engine stages with) |
+| `postgres` | `postgres.py` |
+| `spark` | `spark.py` |
+
+Each implements `protocol.Warehouse`. The engine modules are imported only
+when chosen, so psycopg2 and pyspark are needed only by the targets that use them.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from cdp.landing.engines.protocol import Warehouse
 from cdp.landing.errors import LandingError
-from cdp.landing.warehouse import Warehouse
 
 TARGETS = ("duckdb", "postgres", "spark")
 
@@ -26,11 +34,11 @@ def check_target(target: str) -> str:
 def describe_warehouse(target: str, warehouse_path: Path) -> str:
     """Where a target's raw schema lives, for progress lines."""
     if target == "postgres":
-        from cdp.landing.postgres_loader import PostgresConfig
+        from cdp.landing.engines.postgres import PostgresConfig
 
         return PostgresConfig.from_env().describe()
     if target == "spark":
-        from cdp.landing.spark_loader import SparkConfig
+        from cdp.landing.engines.spark import SparkConfig
 
         return SparkConfig.from_env().describe()
     return str(warehouse_path)
@@ -40,13 +48,13 @@ def open_warehouse(target: str, warehouse_path: Path) -> Warehouse:
     """Open the warehouse of `target`; LandingError if it cannot be opened."""
     check_target(target)
     if target == "postgres":
-        from cdp.landing.postgres_loader import PostgresConfig, PostgresWarehouse
+        from cdp.landing.engines.postgres import PostgresConfig, PostgresWarehouse
 
         return PostgresWarehouse.open(PostgresConfig.from_env())
     if target == "spark":
-        from cdp.landing.spark_loader import SparkConfig, SparkWarehouse
+        from cdp.landing.engines.spark import SparkConfig, SparkWarehouse
 
         return SparkWarehouse.open(SparkConfig.from_env())
-    from cdp.landing.duckdb_loader import DuckDBWarehouse
+    from cdp.landing.engines.duckdb import DuckDBWarehouse
 
     return DuckDBWarehouse.open(Path(warehouse_path))

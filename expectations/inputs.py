@@ -1,4 +1,4 @@
-"""What the suites read from the DuckDB warehouse, and the baselines they keep there.
+"""The suites' inputs: what they read from the DuckDB warehouse, and the baselines kept there.
 
 Baselines (the last accepted build's customer ids and segment sizes) live in the
 `quality` schema and are written only after a check passed, so a bad build never

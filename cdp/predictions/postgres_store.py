@@ -10,10 +10,10 @@ import psycopg2
 import psycopg2.extensions
 import psycopg2.extras
 
-from cdp.landing.duckdb_sql import ident
-from cdp.landing.postgres_loader import PostgresConfig
-from cdp.scoring.errors import ScoringError
-from cdp.scoring.store import Column, ColumnType
+from cdp.landing.engines.duckdb.sql import ident
+from cdp.landing.engines.postgres import PostgresConfig
+from cdp.predictions.errors import ScoringError
+from cdp.predictions.store import Column, ColumnType
 
 _TYPES: dict[ColumnType, str] = {
     "varchar": "text",

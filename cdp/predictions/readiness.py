@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from cdp.scoring.features import (
+from cdp.predictions.features import (
     FEATURES_RELATION,
     FEATURES_SCHEMA,
     RECOMMENDATION_EVALUATION_RELATION,

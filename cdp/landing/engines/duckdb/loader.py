@@ -14,9 +14,9 @@ from pathlib import Path
 
 import duckdb
 
-from cdp.landing import duckdb_sql as sql
 from cdp.landing.columns import ColumnPlan
-from cdp.landing.duckdb_staging import drop_staging, one_line, stage_file
+from cdp.landing.engines.duckdb import sql
+from cdp.landing.engines.duckdb.staging import drop_staging, one_line, stage_file
 from cdp.landing.errors import FileFailed, LandingError
 from cdp.landing.files import FileStats, SourceFile
 from cdp.landing.manifest import (

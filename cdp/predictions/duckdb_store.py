@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from cdp.landing.duckdb_sql import ident
-from cdp.scoring.errors import ScoringError
-from cdp.scoring.store import Column
+from cdp.landing.engines.duckdb.sql import ident
+from cdp.predictions.errors import ScoringError
+from cdp.predictions.store import Column
 
 
 class DuckDBStore:

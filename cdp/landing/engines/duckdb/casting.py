@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 
 from cdp.landing.columns import SourceColumn
-from cdp.landing.duckdb_sql import (
+from cdp.landing.engines.duckdb.sql import (
     LINES,
     RECORDS,
     SPACE,

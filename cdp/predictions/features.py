@@ -14,7 +14,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from cdp.scoring.errors import ScoringError
+from cdp.predictions.errors import ScoringError
 
 FEATURES_SCHEMA = "intermediate"
 FEATURES_RELATION = "int_prediction_features"

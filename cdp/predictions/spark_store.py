@@ -16,9 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from cdp.landing.spark_loader import SparkConfig
-from cdp.scoring.errors import ScoringError
-from cdp.scoring.store import Column, ColumnType
+from cdp.landing.engines.spark import SparkConfig
+from cdp.predictions.errors import ScoringError
+from cdp.predictions.store import Column, ColumnType
 
 _TYPES: dict[ColumnType, str] = {
     "varchar": "string",

@@ -1,7 +1,8 @@
 """The interface the ingest run needs from a warehouse.
 
-Implemented by `duckdb_loader.DuckDBWarehouse`, `postgres_loader.PostgresWarehouse`
-and `spark_loader.SparkWarehouse`; `engines.open_warehouse` picks one.
+Implemented by `duckdb.DuckDBWarehouse`, `postgres.PostgresWarehouse` and
+`spark.SparkWarehouse` (modules of `cdp.landing.engines`); `open_warehouse` in
+`cdp/landing/engines/__init__.py` picks one.
 """
 
 from __future__ import annotations

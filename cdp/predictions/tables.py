@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from cdp.scoring.store import Column
+from cdp.predictions.store import Column
 
 SCHEMA = "predictions"
 

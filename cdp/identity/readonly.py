@@ -1,4 +1,4 @@
-"""Read-only access to the identity tables of the DuckDB warehouse."""
+"""Read-only access to the identity tables of the DuckDB warehouse, for `cdp identity`."""
 
 from __future__ import annotations
 

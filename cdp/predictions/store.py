@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 import pandas as pd
 
 from cdp.config import Settings
-from cdp.scoring.errors import ScoringError
+from cdp.predictions.errors import ScoringError
 
 ColumnType = Literal["varchar", "integer", "bigint", "double", "boolean", "date"]
 
@@ -48,15 +48,15 @@ class PredictionStore(Protocol):
 def open_store(settings: Settings) -> PredictionStore:
     """The store of the configured target; ScoringError if it cannot be opened."""
     if settings.target == "duckdb":
-        from cdp.scoring.duckdb_store import DuckDBStore
+        from cdp.predictions.duckdb_store import DuckDBStore
 
         return DuckDBStore.open(settings.warehouse_path)
     if settings.target == "postgres":
-        from cdp.scoring.postgres_store import PostgresStore
+        from cdp.predictions.postgres_store import PostgresStore
 
         return PostgresStore.open()
     if settings.target == "spark":
-        from cdp.scoring.spark_store import SparkStore
+        from cdp.predictions.spark_store import SparkStore
 
         return SparkStore.open()
     raise ScoringError(

@@ -1,7 +1,7 @@
 """The Spark warehouse: lands files into the `raw` database of a Spark catalog.
 
 Each file is validated by the DuckDB rules in a private in-memory DuckDB
-(`staged_export`) and exported as Parquet files typed like the Spark tables.
+(`duckdb/validator.py`) and exported as Parquet files typed like the Spark tables.
 The tables are Parquet tables of the catalog (`using parquet`) in
 `spark.sql.warehouse.dir`; a file's good rows, then its rejects, then its
 manifest row are each *moved* into the folder of `raw.<table>`,
@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from cdp.landing.columns import ColumnPlan
+from cdp.landing.engines.duckdb.validator import Casts, DuckDBValidator
 from cdp.landing.errors import FileFailed, LandingError
 from cdp.landing.files import FileStats, SourceFile
 from cdp.landing.manifest import (
@@ -46,7 +47,6 @@ from cdp.landing.manifest import (
 )
 from cdp.landing.registry import RAW_SCHEMA, DataType, Registry, TableSpec
 from cdp.landing.result import FileResult
-from cdp.landing.staged_export import Casts, DuckDBValidator
 
 _SIMPLE_TYPES = {
     "bigint": "bigint",

@@ -1,6 +1,6 @@
 """Read one file into DuckDB's staging table (`_cdp_staged`), whatever its format.
 
-Each function runs the SQL of `duckdb_sql` on an open connection inside the
+Each function runs the SQL of `sql` (this package) on an open connection inside the
 file's transaction, and returns the column plan the staged columns follow.
 A file that cannot be staged at all raises FileFailed with the reason.
 """
@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import duckdb
 
-from cdp.landing import duckdb_casting as casting
-from cdp.landing import duckdb_sql as sql
 from cdp.landing.columns import ColumnPlan, plan_columns
+from cdp.landing.engines.duckdb import casting, sql
 from cdp.landing.errors import FileFailed
 from cdp.landing.files import FileStats, SourceFile
 from cdp.landing.registry import TableSpec

@@ -1,9 +1,9 @@
 """DuckDB SQL for landing: names, reading files into lines and records, writing rows.
 
-Pure functions that return SQL text; `duckdb_staging` and `duckdb_loader` run
+Pure functions that return SQL text; `staging` and `loader` (this package) run
 them. A text file is read by DuckDB's own CSV reader into a temporary table of
 physical lines; CSV records are framed and split from those lines. Casting and
-reject reasons are in `duckdb_casting`.
+reject reasons are in `casting`.
 """
 
 from __future__ import annotations

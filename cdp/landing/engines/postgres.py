@@ -1,7 +1,7 @@
 """The PostgreSQL warehouse: lands files into the `raw` schema of a PostgreSQL database.
 
 Each file is validated by the DuckDB rules in a private in-memory DuckDB
-(`staged_export`), so rows, rejects and reasons are the same as on DuckDB.
+(`duckdb/validator.py`), so rows, rejects and reasons are the same as on DuckDB.
 Then one PostgreSQL transaction copies its good rows and its rejects in with
 COPY and writes its manifest row: they commit together or not at all.
 """
@@ -19,8 +19,9 @@ import psycopg2
 import psycopg2.extensions
 
 from cdp.landing.columns import ColumnPlan
-from cdp.landing.duckdb_sql import ident
-from cdp.landing.duckdb_staging import one_line
+from cdp.landing.engines.duckdb.sql import ident
+from cdp.landing.engines.duckdb.staging import one_line
+from cdp.landing.engines.duckdb.validator import DuckDBValidator, StagedFile
 from cdp.landing.errors import FileFailed, LandingError
 from cdp.landing.files import FileStats, SourceFile
 from cdp.landing.manifest import (
@@ -33,7 +34,6 @@ from cdp.landing.manifest import (
 )
 from cdp.landing.registry import RAW_SCHEMA, DataType, Registry, TableSpec
 from cdp.landing.result import FileResult
-from cdp.landing.staged_export import DuckDBValidator, StagedFile
 
 # One ingest run at a time per database (pg_try_advisory_lock key: "cdp land").
 _LOCK_KEY = 0x63647020_6C616E64

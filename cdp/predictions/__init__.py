@@ -7,7 +7,7 @@ predictions.model_evaluations and predictions.model_calibration, and returns
 a `ScoringResult`. Design and measured figures: docs/predictions.md.
 """
 
-from cdp.scoring.errors import ScoringError
-from cdp.scoring.run import ScoringResult, run_scoring
+from cdp.predictions.errors import ScoringError
+from cdp.predictions.run import ScoringResult, run_scoring
 
 __all__ = ["ScoringError", "ScoringResult", "run_scoring"]

@@ -1,8 +1,8 @@
 """Validate a file with the DuckDB rules, then hand its rows to another engine.
 
-The PostgreSQL and Spark loaders do not re-implement reading, casting and
+The PostgreSQL and Spark engines do not re-implement reading, casting and
 reject reasons: they stage each file in a private in-memory DuckDB with
-`duckdb_staging.stage_file` (the same code the DuckDB warehouse runs), then
+`staging.stage_file` (the same code the DuckDB warehouse runs), then
 export the good rows and the rejects as files the other engine bulk-loads
 (CSV for PostgreSQL's COPY, Parquet for Spark).
 """
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import duckdb
 
-from cdp.landing import duckdb_sql as sql
 from cdp.landing.columns import ColumnPlan
-from cdp.landing.duckdb_staging import drop_staging, one_line, stage_file
+from cdp.landing.engines.duckdb import sql
+from cdp.landing.engines.duckdb.staging import drop_staging, one_line, stage_file
 from cdp.landing.errors import FileFailed
 from cdp.landing.files import FileStats, SourceFile
 from cdp.landing.manifest import LOADED_AT, SOURCE_FILE, SOURCE_LINE

@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 
 from cdp.config import Settings
-from cdp.scoring import features as f
-from cdp.scoring import metrics, models, tables
-from cdp.scoring.errors import ScoringError
-from cdp.scoring.metrics import Evaluation
-from cdp.scoring.store import PredictionStore, open_store
+from cdp.predictions import features as f
+from cdp.predictions import metrics, models, tables
+from cdp.predictions.errors import ScoringError
+from cdp.predictions.metrics import Evaluation
+from cdp.predictions.store import PredictionStore, open_store
 
 CHURN_MODEL = "churn_90d"
 CLV_MODEL = "clv_365d"
