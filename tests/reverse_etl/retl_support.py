@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from cdp_demo.contract_servers import ContractServer
 from harness_base import FAST_RETRY, REGISTRY, UNTHROTTLED, Harness, Person
-
-from reverse_etl.testing import ContractServer
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
