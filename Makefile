@@ -12,11 +12,11 @@ export DBT_PROFILES_DIR := $(CURDIR)
 .PHONY: demo dev test test-spark lint lint-sql lint-python typecheck unit install clean chromium
 CHROMIUM ?= /usr/bin/chromium
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml demo/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null || { echo "error: Python 3.11 is needed (found '$(PYTHON)'); run make PYTHON=/path/to/python3.11" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e ./demo
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -26,10 +26,12 @@ demo: $(STAMP)
 	$(BIN)/cdp run --demo-destinations
 
 ## Start the Dagster UI on http://127.0.0.1:3000 with the project loaded, and the
-## demo's destinations (contract servers for the example syncs) beside it.
+## demo's destinations (contract servers for the example syncs) beside it; the demo's
+## secrets go into Dagster's environment (`cdp demo-destinations --print-env`).
 dev: $(STAMP)
 	$(BIN)/python -m orchestration.prepare --retry 3
 	@mkdir -p .dagster_home
+	@secrets="$$($(BIN)/cdp demo-destinations --print-env)" || exit 1; eval "$$secrets"; \
 	$(BIN)/cdp demo-destinations & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
@@ -44,7 +46,7 @@ lint-python: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy cdp/cli.py cdp/config.py cdp/dbt.py cdp/summary.py cdp/syncs.py cdp/landing cdp/privacy cdp/sample_data cdp/predictions reverse_etl orchestration expectations
+	$(BIN)/mypy cdp/cli.py cdp/config.py cdp/dbt.py cdp/summary.py cdp/syncs.py cdp/demo.py cdp/landing cdp/privacy cdp/predictions reverse_etl orchestration expectations demo/cdp_demo
 
 # The dbt templater compiles each model; it needs a profile, so point it at a scratch file.
 lint-sql: $(STAMP)

@@ -24,11 +24,11 @@ from cdp.dbt import (
     run_dbt,
     run_results_path,
 )
+from cdp.demo import missing_demo
 from cdp.identity.cli import identity
 from cdp.privacy.cli import privacy
 from cdp.summary import collect_summary
 from reverse_etl.cli import sync
-from reverse_etl.testing.demo import set_demo_secrets
 
 DEFAULT_CUSTOMERS = 5_000
 DEFAULT_SEED = 42
@@ -67,7 +67,6 @@ def main() -> None:
     settings = Settings.from_env()
     os.environ.setdefault("CDP_SYNCS_PATH", str(settings.syncs_path))
     os.environ.setdefault("CDP_DUCKDB_PATH", str(settings.warehouse_path))
-    set_demo_secrets()  # the example syncs.yml names them
 
 
 def _customers_option(func):  # type: ignore[no-untyped-def]
@@ -104,7 +103,10 @@ def _do_generate(
     malformed_rate: float,
     activity: float = 1.0,
 ) -> None:
-    from cdp.sample_data import generate
+    problem = missing_demo("generating sample data")
+    if problem:
+        _fail(problem, 2)
+    from cdp_demo.sample_data import generate
 
     progress = _Progress()
     progress(f"generating {customers:,} people (seed {seed}) into {settings.data_dir}")
@@ -221,7 +223,8 @@ def _confirm_erasures_rebuilt(settings: Settings, started_at: datetime) -> None:
     default=1.0,
     show_default=True,
     help="Event volume per person: scales purchases, web sessions and campaign sends "
-    "(0.15 gives about 10 events per person instead of about 53; see cdp/sample_data/README.md).",
+    "(0.15 gives about 10 events per person instead of about 53; "
+    "see demo/cdp_demo/sample_data/README.md).",
 )
 def generate(
     customers: int, seed: int, end_date: datetime, malformed_rate: float, activity: float
@@ -295,15 +298,30 @@ def _do_sync(settings: Settings, demo: bool) -> None:
 
 
 @main.command("demo-destinations")
-def demo_destinations_command() -> None:
+@click.option(
+    "--print-env",
+    is_flag=True,
+    help="Print the demo's secrets as shell `export` lines and exit (make dev evaluates them).",
+)
+def demo_destinations_command(print_env: bool) -> None:
     """Serve the demo's destinations until interrupted (what `make dev` runs).
 
     Contract servers for Mailchimp, HubSpot and a webhook on 127.0.0.1, ports
     CDP_DEMO_PORT_BASE (default 8701) to +2, for the example syncs in syncs.yml.
+    Their demo secrets are set in this command only; a process that syncs to
+    them (Dagster, `cdp sync`) takes them from `eval "$(cdp demo-destinations
+    --print-env)"`.
     """
-    from reverse_etl.errors import ConfigError
-    from reverse_etl.testing.demo import demo_destinations
+    problem = missing_demo("cdp demo-destinations")
+    if problem:
+        _fail(problem, 2)
+    from cdp_demo.destinations import demo_destinations, demo_secrets_shell
 
+    from reverse_etl.errors import ConfigError
+
+    if print_env:
+        click.echo(demo_secrets_shell())
+        return
     try:
         with demo_destinations() as servers:
             for name, server in servers.items():

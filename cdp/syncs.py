@@ -1,9 +1,10 @@
 """The sync step of `cdp run`: every sync in the sync definitions file, in order.
 
 The same engine as `cdp sync` (reverse_etl.engine.runner.run_sync). With
-`demo=True` the demo's contract servers (reverse_etl/testing/demo.py) run for
+`demo=True` the demo's contract servers (demo/cdp_demo/destinations.py) run for
 the duration of the step, so the example syncs in syncs.yml reach a
-Mailchimp-, HubSpot- and webhook-shaped API over real HTTP.
+Mailchimp-, HubSpot- and webhook-shaped API over real HTTP, with the demo's
+secrets set in this process.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cdp.config import Settings
+from cdp.demo import missing_demo
 from reverse_etl.config import load_syncs
 from reverse_etl.engine.runner import run_sync
+from reverse_etl.errors import ConfigError
 
 
 @dataclass
@@ -34,13 +37,17 @@ def run_all_syncs(
 ) -> SyncStepResult:
     """Run every declared sync; a failed sync is reported and the others still run.
 
-    Raises reverse_etl's ConfigError for an invalid definitions file.
+    Raises reverse_etl's ConfigError for an invalid definitions file, or for
+    `demo=True` without the demo package installed.
     """
     result = SyncStepResult()
     syncs = load_syncs(settings.syncs_path)
     servers: AbstractContextManager[Any] = nullcontext()
     if demo:
-        from reverse_etl.testing.demo import demo_destinations
+        problem = missing_demo("--demo-destinations")
+        if problem:
+            raise ConfigError(problem)
+        from cdp_demo.destinations import demo_destinations
 
         servers = demo_destinations()
     with servers:

@@ -2,12 +2,17 @@
 
 Exit codes: 0 all selected syncs succeeded; 1 a sync (or check) failed;
 2 bad input (invalid YAML, unknown sync name, missing file).
+
+A program that embeds the command may observe the engine's checkpoints by passing
+`obj=SyncHooks(checkpoint=...)` to `sync.main(...)` (the kill tests install a crash
+hook this way, tests/reverse_etl/crashing_sync.py); `cdp sync` passes none.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -15,8 +20,15 @@ import click
 from reverse_etl.config import SyncDefinition, load_syncs
 from reverse_etl.destinations import build_destination
 from reverse_etl.engine.plan import plan_sync
-from reverse_etl.engine.runner import run_sync
+from reverse_etl.engine.runner import Checkpoint, run_sync
 from reverse_etl.errors import ConfigError, ReverseEtlError
+
+
+@dataclass(frozen=True)
+class SyncHooks:
+    """What an embedding program hands the command through click's context object."""
+
+    checkpoint: Checkpoint | None = None
 
 
 def _select(syncs: list[SyncDefinition], names: tuple[str, ...]) -> list[SyncDefinition]:
@@ -77,6 +89,7 @@ def sync(
     removes, adds and updates in batches, recording state after each
     acknowledgement.
     """
+    hooks = click.get_current_context().find_object(SyncHooks) or SyncHooks()
     try:
         selected = _select(load_syncs(config_path), names)
     except ConfigError as exc:
@@ -104,6 +117,7 @@ def sync(
                     warehouse,
                     full_resync=full_resync,
                     progress=_echo_progress(definition.name),
+                    checkpoint=hooks.checkpoint,
                 )
                 click.echo(result.render())
                 failed |= result.status != "succeeded"

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.conftest import run_cdp
+from tests.conftest import REPO, run_cdp
 
 COMMANDS = ["generate", "ingest", "build", "run", "summary", "freshness", "docs"]
 
@@ -167,3 +169,94 @@ def test_sync_defaults_to_the_home_warehouse_and_syncs_file(tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     assert "sync to_hook (upsert -> webhook) from marts.audience: 1 source rows" in result.stdout
     assert "  add              1  e.g. keys 1" in result.stdout
+
+
+# -- the demo package (demo/, cdp_demo) stays out of the product --------------------------
+
+DEMO_SECRET_NAMES = {
+    "CDP_DEMO_MAILCHIMP_API_KEY",
+    "CDP_DEMO_HUBSPOT_TOKEN",
+    "CDP_DEMO_WEBHOOK_SECRET",
+}
+
+PRODUCT_LOAD = """
+import json, os, sys
+from pathlib import Path
+from cdp.cli import main
+from orchestration.defs.assets.syncs import build_sync_assets
+
+main(["sync", "--help"], standalone_mode=False)  # the group callback runs, then the help
+assets = build_sync_assets({}, Path(sys.argv[1]))  # what Dagster does at load
+print(json.dumps({
+    "assets": len(assets),
+    "secrets": sorted(k for k in os.environ if k in sys.argv[2].split(",")),
+    "demo_modules": sorted(m for m in sys.modules if m.split(".")[0] == "cdp_demo"),
+}))
+"""
+
+
+def _python(code: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_product_commands_and_dagster_load_set_no_demo_secrets(cdp_env: dict[str, str]) -> None:
+    env = {k: v for k, v in cdp_env.items() if k not in DEMO_SECRET_NAMES}
+    result = _python(PRODUCT_LOAD, str(REPO / "syncs.yml"), ",".join(DEMO_SECRET_NAMES), env=env)
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert loaded["assets"] == 3  # the example syncs are defined...
+    assert loaded["secrets"] == []  # ...without putting the demo's secrets anywhere
+    assert loaded["demo_modules"] == []
+
+
+def test_demo_destinations_print_env_exports_the_demo_secrets(cdp_env: dict[str, str]) -> None:
+    env = {k: v for k, v in cdp_env.items() if k not in DEMO_SECRET_NAMES}
+    env["CDP_DEMO_WEBHOOK_SECRET"] = "mine, with 'quotes'"  # a value already set is kept
+    result = run_cdp(["demo-destinations", "--print-env"], env)
+    assert result.returncode == 0, result.stderr
+    # What `make dev` does with it: eval in a shell, then start a process that syncs.
+    shell = subprocess.run(
+        ["sh", "-c", 'eval "$1"; env', "sh", result.stdout],
+        env={"PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    exported = dict(line.split("=", 1) for line in shell.stdout.splitlines() if "=" in line)
+    assert set(exported) >= DEMO_SECRET_NAMES
+    assert exported["CDP_DEMO_WEBHOOK_SECRET"] == "mine, with 'quotes'"
+    assert exported["CDP_DEMO_HUBSPOT_TOKEN"].startswith("pat-na1-")
+
+
+WITHOUT_DEMO = """
+import sys
+sys.modules["cdp_demo"] = None  # as if demo/ were not installed
+from cdp.cli import main
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["generate", "--customers", "10"],
+        ["run", "--customers", "10", "--demo-destinations"],
+        ["demo-destinations"],
+    ],
+)
+def test_demo_commands_without_the_demo_package_name_the_install(
+    args: list[str], cdp_env: dict[str, str]
+) -> None:
+    result = _python(WITHOUT_DEMO, *args, env=cdp_env)
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "pip install -e ./demo" in lines[0]
+    assert not Path(cdp_env["CDP_DATA_DIR"]).exists()

@@ -15,12 +15,11 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 import yaml
-
-from cdp.sample_data import GenerationResult, generate
-from cdp.sample_data.locales import PLACEHOLDER_EMAILS
-from cdp.sample_data.names import NICKNAMES, is_greek
-from cdp.sample_data.people import canonical_email
-from cdp.sample_data.tables import PERSON_KEYS, TABLES, Table
+from cdp_demo.sample_data import GenerationResult, generate
+from cdp_demo.sample_data.locales import PLACEHOLDER_EMAILS
+from cdp_demo.sample_data.names import NICKNAMES, is_greek
+from cdp_demo.sample_data.people import canonical_email
+from cdp_demo.sample_data.tables import PERSON_KEYS, TABLES, Table
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCES = sorted((REPO / "dbt_project" / "models" / "staging").glob("*/_*__sources.yml"))

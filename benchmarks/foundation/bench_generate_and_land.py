@@ -29,7 +29,7 @@ GENERATE = """
 import sys
 from datetime import date
 from pathlib import Path
-from cdp.sample_data import generate
+from cdp_demo.sample_data import generate
 result = generate(Path(sys.argv[1]), customers=int(sys.argv[2]), seed=42,
                   end_date=date(2026, 6, 30))
 import resource

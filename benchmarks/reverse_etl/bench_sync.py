@@ -21,12 +21,12 @@ import time
 from pathlib import Path
 
 import duckdb
+from cdp_demo.contract_servers import WebhookContractServer
 
 from reverse_etl.config import SyncDefinition, parse_syncs
 from reverse_etl.engine.diff import compute_diff
 from reverse_etl.engine.runner import run_sync
 from reverse_etl.engine.schema import SCHEMA, ensure_schema
-from reverse_etl.testing import WebhookContractServer
 
 SECRET_ENV = "CDP_BENCH_WEBHOOK_SECRET"
 

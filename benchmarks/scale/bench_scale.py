@@ -228,7 +228,7 @@ class Bench:
         self.env.update(
             CDP_HOME=str(self.src),
             DBT_PROFILES_DIR=str(self.src),
-            PYTHONPATH=str(self.src),
+            PYTHONPATH=os.pathsep.join([str(self.src), str(self.src / "demo")]),
             CDP_TARGET="duckdb",
             CDP_DATA_DIR=str(self.work / "data"),
             CDP_DUCKDB_PATH=str(self.warehouse),
@@ -297,8 +297,8 @@ class Bench:
 
     # 1
     def step_calibrate(self) -> dict[str, Any]:
-        sys.path.insert(0, str(self.src))
-        from cdp.sample_data import generate
+        sys.path[:0] = [str(self.src), str(self.src / "demo")]
+        from cdp_demo.sample_data import generate
 
         people = min(CALIBRATION_PEOPLE, self.args.customers)
         per_person = []
@@ -453,10 +453,9 @@ class Bench:
 
     # 7
     def step_e2e(self) -> dict[str, Any]:
-        sys.path.insert(0, str(self.src))
+        sys.path[:0] = [str(self.src), str(self.src / "demo")]
         import duckdb
-
-        from reverse_etl.testing import WebhookContractServer
+        from cdp_demo.contract_servers import WebhookContractServer
 
         os.environ[WEBHOOK_SECRET_ENV] = self.env[WEBHOOK_SECRET_ENV]
         with WebhookContractServer(self.env[WEBHOOK_SECRET_ENV], max_batch_size=1000) as server:

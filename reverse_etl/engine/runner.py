@@ -10,6 +10,14 @@
 
 The destination client is built only when there is something to send or
 reconcile, so a run with no changes makes no requests and needs no secrets.
+
+An optional `checkpoint` observer is called with the name of each point a batch
+passes, in this order (the kill tests crash the process there):
+
+    outbox_written  the batch is committed to sync_outbox, nothing sent yet
+    acknowledged    the destination acknowledged it, state not yet committed
+    committed       state, counters and outbox deletion committed
+    reconciled      a pending batch from a crashed run was reconciled, not yet committed
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 
@@ -27,13 +36,15 @@ from reverse_etl.config import SyncDefinition
 from reverse_etl.destinations import Destination, build_destination
 from reverse_etl.engine.deliver import deliver_exactly_once
 from reverse_etl.engine.diff import DiffCounts, compute_diff, phase_size, read_batch_rows
-from reverse_etl.engine.faults import crash_point
 from reverse_etl.engine.schema import SCHEMA, ensure_schema
 from reverse_etl.engine.state import StateStore
 from reverse_etl.errors import DestinationError, ReverseEtlError
 
 Progress = Callable[[str], None]
 DestinationFactory = Callable[[SyncDefinition], Destination]
+CheckpointName = Literal["outbox_written", "acknowledged", "committed", "reconciled"]
+Checkpoint = Callable[[CheckpointName], None]
+"""Called with the point a batch just passed (see the module docstring)."""
 
 
 @dataclass(frozen=True)
@@ -79,12 +90,14 @@ class _Run:
         sync: SyncDefinition,
         factory: DestinationFactory,
         progress: Progress,
+        checkpoint: Checkpoint,
     ) -> None:
         self.con = con
         self.sync = sync
         self.store = StateStore(con, sync)
         self.factory = factory
         self.progress = progress
+        self.checkpoint = checkpoint
         self.destination: Destination | None = None
         self.requests_recorded = 0
         self.reconciled = 0
@@ -110,7 +123,7 @@ class _Run:
             outcome, _ = deliver_exactly_once(
                 self._dest(), batch, self.sync.destination.retry, reconcile_first=True
             )
-            crash_point("reconciled")
+            self.checkpoint("reconciled")
             self.store.commit_batch(
                 run_id, batch, outcome, requests=self._take_requests(), rows_sent=0
             )
@@ -124,7 +137,7 @@ class _Run:
             batch = Batch(uuid.uuid4().hex, self.sync.name, self.sync.mode, phase, tuple(rows))
             destination = self._dest()
             self.store.write_outbox(run_id, batch)
-            crash_point("outbox_written")
+            self.checkpoint("outbox_written")
             try:
                 outcome, sent = deliver_exactly_once(
                     destination, batch, self.sync.destination.retry
@@ -133,11 +146,11 @@ class _Run:
                 if not exc.maybe_applied:
                     self.store.drop_outbox(batch.batch_id)
                 raise
-            crash_point("acknowledged")
+            self.checkpoint("acknowledged")
             self.store.commit_batch(
                 run_id, batch, outcome, requests=self._take_requests(), rows_sent=sent
             )
-            crash_point("committed")
+            self.checkpoint("committed")
             last = first + len(rows) - 1
             self.progress(
                 f"{phase.value} {first}-{last} of {total}: {len(outcome.acknowledged)} "
@@ -205,13 +218,21 @@ def run_sync(
     full_resync: bool = False,
     progress: Progress | None = None,
     destination_factory: DestinationFactory | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> RunResult:
     """Run one sync against the DuckDB file at `warehouse`. Destination errors end the
-    run with status 'failed' (recorded, not raised); the next run picks up from state."""
+    run with status 'failed' (recorded, not raised); the next run picks up from state.
+    `checkpoint`, when given, observes the named points of every batch."""
     con = duckdb.connect(str(warehouse))
     try:
         ensure_schema(con)
-        run = _Run(con, sync, destination_factory or _default_factory, progress or (lambda _: None))
+        run = _Run(
+            con,
+            sync,
+            destination_factory or _default_factory,
+            progress or (lambda _: None),
+            checkpoint or (lambda _: None),
+        )
         return run.execute(full_resync)
     finally:
         con.close()

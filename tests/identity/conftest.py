@@ -18,9 +18,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from cdp_demo.sample_data import generate
 
 from cdp.landing import ingest
-from cdp.sample_data import generate
 
 REPO = Path(__file__).resolve().parents[2]
 DBT_PROJECT = REPO / "dbt_project"

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from cdp_demo.sample_data import generate
 
 from cdp.landing import ingest
-from cdp.sample_data import generate
 from tests.engines.digest import TableDigest, duckdb_digests
 
 REPO = Path(__file__).resolve().parents[2]

@@ -80,7 +80,7 @@ def scratch_env(root: Path) -> dict[str, str]:
 @pytest.fixture(scope="package")
 def sync_destination() -> Iterator[Any]:
     """The webhook contract server the package's one declared sync sends to."""
-    from reverse_etl.testing import WebhookContractServer
+    from cdp_demo.contract_servers import WebhookContractServer
 
     with WebhookContractServer(WEBHOOK_SECRET) as server:
         yield server
@@ -101,7 +101,8 @@ def orchestration_env(
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
     (root / "dagster_home").mkdir()
-    from cdp.sample_data import generate
+    from cdp_demo.sample_data import generate
+
     from orchestration.prepare import prepare_manifest
 
     generate(

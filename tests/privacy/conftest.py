@@ -118,7 +118,7 @@ class Business:
 
 @pytest.fixture(scope="package")
 def business(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Business]:
-    from reverse_etl.testing import MailchimpContractServer, WebhookContractServer
+    from cdp_demo.contract_servers import MailchimpContractServer, WebhookContractServer
 
     root = tmp_path_factory.mktemp("privacy")
     with (

@@ -20,7 +20,6 @@ def warehouse(tmp_path: Path) -> Path:
 def secrets_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for variable, value in SECRETS.values():
         monkeypatch.setenv(variable, value)
-    monkeypatch.delenv("CDP_REVERSE_ETL_CRASH_AT", raising=False)
 
 
 @pytest.fixture(params=KINDS)

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import yaml
+from cdp_demo.contract_servers import ContractServer
 
 from reverse_etl.config import SyncDefinition, parse_syncs
-from reverse_etl.testing import ContractServer
 
 FAST_RETRY = {
     "max_attempts": 6,

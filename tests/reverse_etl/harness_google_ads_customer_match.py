@@ -11,9 +11,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from cdp_demo.contract_servers import GoogleAdsContractServer
 from harness_base import HashedEmailHarness
-
-from reverse_etl.testing import GoogleAdsContractServer
 
 DEVELOPER_TOKEN_ENV = "RETL_TEST_GOOGLE_ADS_DEVELOPER_TOKEN"
 DEVELOPER_TOKEN = "dev-token-0123456789"

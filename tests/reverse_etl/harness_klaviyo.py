@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cdp_demo.contract_servers import KlaviyoContractServer
 from harness_base import Harness
-
-from reverse_etl.testing import KlaviyoContractServer
 
 LIST_ID = "Xy12Ab"
 

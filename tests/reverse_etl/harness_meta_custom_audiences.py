@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cdp_demo.contract_servers import MetaContractServer
 from harness_base import HashedEmailHarness
-
-from reverse_etl.testing import MetaContractServer
 
 
 class MetaCustomAudiencesHarness(HashedEmailHarness):

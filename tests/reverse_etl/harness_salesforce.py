@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from cdp_demo.contract_servers import SalesforceContractServer
+from cdp_demo.contract_servers.server import ContractServer
 from harness_base import Harness
-
-from reverse_etl.testing import SalesforceContractServer
-from reverse_etl.testing.server import ContractServer
 
 
 class SalesforceHarness(Harness):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cdp_demo.contract_servers import WebhookContractServer
 from harness_base import Harness
-
-from reverse_etl.testing import WebhookContractServer
 
 
 class WebhookHarness(Harness):

@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from cdp_demo.contract_servers import ContractServer
 from harness_base import FAST_RETRY, REGISTRY, UNTHROTTLED, Harness, Person
-
-from reverse_etl.testing import ContractServer
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -80,14 +79,25 @@ def harness_for(kind: str, mode: str = "audience", **server_kwargs: Any) -> Iter
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:
-    """Environment for running the CLI in a child process from this checkout."""
+    """Environment for running the CLI in a child process from this checkout (this
+    folder included, for crashing_sync)."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    path = [str(REPO), str(HERE), env.get("PYTHONPATH")]
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, path))
     env.update(extra)
     return env
 
 
 PYTHON = sys.executable
+
+
+def sync_command(crash_at: str | None = None) -> list[str]:
+    """`cdp sync` for a child process; with `crash_at` ("<point>:<n>,..."), the same
+    command run by crashing_sync.py, which exits at those engine checkpoints."""
+    if crash_at is None:
+        return [PYTHON, "-m", "reverse_etl.cli"]
+    return [PYTHON, "-m", "crashing_sync", crash_at]
+
 
 __all__ = [
     "FAST_RETRY",
@@ -105,5 +115,6 @@ __all__ = [
     "people",
     "query",
     "subprocess_env",
+    "sync_command",
     "write_source",
 ]

@@ -8,13 +8,12 @@ import json
 import time
 
 import requests
-from retl_support import SECRETS
-
-from reverse_etl.testing import (
+from cdp_demo.contract_servers import (
     HubSpotContractServer,
     MailchimpContractServer,
     WebhookContractServer,
 )
+from retl_support import SECRETS
 
 
 def test_mailchimp_auth_batch_limit_and_per_member_errors():

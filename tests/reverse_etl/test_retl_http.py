@@ -9,6 +9,7 @@ from email.utils import format_datetime
 
 import pytest
 import requests
+from cdp_demo.contract_servers import HubSpotContractServer, MailchimpContractServer
 from retl_support import SECRETS
 
 from reverse_etl.errors import (
@@ -19,7 +20,6 @@ from reverse_etl.errors import (
 )
 from reverse_etl.http import HttpClient, RateLimit, RetryPolicy, parse_retry_after
 from reverse_etl.ratelimit import TokenBucket
-from reverse_etl.testing import HubSpotContractServer, MailchimpContractServer
 
 KEY = SECRETS["mailchimp"][1]
 

@@ -3,9 +3,10 @@
 Each destination gets a chain of CLI runs in child processes. Every run but the
 last is killed somewhere: by the contract server (SIGKILL right after it applied
 the k-th write, before answering: the "acknowledged but not recorded" window) or
-by the engine's crash points (os._exit before sending, after the acknowledgement,
-after the commit, while reconciling a batch left by the previous crash). The last
-run completes. The writes the server counted must then equal, per key and kind,
+by a crash hook on the engine's checkpoints (crashing_sync.py: os._exit before
+sending, after the acknowledgement, after the commit, while reconciling a batch left
+by the previous crash). The last run completes. The writes the server counted must
+then equal, per key and kind,
 those of an uninterrupted reference sync of the same data, and the destination
 must hold exactly the source model. Two phases: the initial load, then a mix of
 updates, removes, adds and an address change.
@@ -19,12 +20,12 @@ from pathlib import Path
 import pytest
 from retl_support import (
     KINDS,
-    PYTHON,
     Harness,
     harness_for,
     people,
     query,
     subprocess_env,
+    sync_command,
     write_source,
 )
 
@@ -61,10 +62,10 @@ def phase_rows() -> list[list[tuple[int, str, str]]]:
 
 
 def run_cli(config: Path, warehouse: Path, h: Harness, kill: Kill | None) -> int:
-    extra = {"CDP_REVERSE_ETL_CRASH_AT": str(kill[1])} if kill and kill[0] == "crash" else {}
+    crash_at = str(kill[1]) if kill and kill[0] == "crash" else None
     proc = subprocess.Popen(
-        [PYTHON, "-m", "reverse_etl.cli", "--config", str(config), "--warehouse", str(warehouse)],
-        env=subprocess_env(**extra),
+        [*sync_command(crash_at), "--config", str(config), "--warehouse", str(warehouse)],
+        env=subprocess_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -104,3 +105,32 @@ def test_killed_runs_deliver_every_row_exactly_once(kind: str, tmp_path: Path):
         assert max(ref.writes().values()) <= 2
         # And a run with nothing to do sends nothing.
         assert run_sync(h.sync(**overrides), warehouse).requests == 0
+
+
+class _Stop(Exception):
+    """Raised by a checkpoint observer to leave a batch unrecorded in the outbox."""
+
+
+def test_the_runner_reports_each_batch_at_its_checkpoints(warehouse: Path):
+    """The observer the crash hook rides on: every batch passes outbox_written,
+    acknowledged, committed in that order; a batch left in the outbox is reported
+    as reconciled by the next run, before anything new is sent."""
+    seen: list[str] = []
+    with harness_for("webhook") as h:
+        sync = h.sync(destination={"batch_size": 10})
+        assert run_sync(sync, warehouse, checkpoint=seen.append).status == "succeeded"
+        assert seen == ["outbox_written", "acknowledged", "committed"] * 3  # 30 rows
+
+        write_source(warehouse, people(35))  # five new rows: one batch
+
+        def stop_after_acknowledgement(point: str) -> None:
+            if point == "acknowledged":
+                raise _Stop
+
+        with pytest.raises(_Stop):
+            run_sync(sync, warehouse, checkpoint=stop_after_acknowledgement)
+        assert query(warehouse, "select count(*) from reverse_etl.sync_outbox") == [(1,)]
+        seen.clear()
+        assert run_sync(sync, warehouse, checkpoint=seen.append).status == "succeeded"
+        assert seen == ["reconciled"]
+        assert query(warehouse, "select count(*) from reverse_etl.sync_outbox") == [(0,)]

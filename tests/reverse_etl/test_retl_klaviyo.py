@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from cdp_demo.contract_servers import KlaviyoContractServer
 from retl_support import harness_for, people, write_source
 
 from reverse_etl.batch import Batch, Mode, Phase, Row
@@ -15,7 +16,6 @@ from reverse_etl.destinations.klaviyo import KlaviyoDestination
 from reverse_etl.destinations.klaviyo.client import profile_attributes
 from reverse_etl.engine.runner import run_sync
 from reverse_etl.errors import AmbiguousDeliveryError, ConfigError
-from reverse_etl.testing import KlaviyoContractServer
 
 KEY = "pk_0123456789abcdef0123456789abcdef01"
 JOBS = "/api/profile-bulk-import-jobs"

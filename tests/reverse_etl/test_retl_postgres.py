@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
-from retl_support import PYTHON, people, query, subprocess_env, write_source
+from retl_support import people, query, subprocess_env, sync_command, write_source
 
 from reverse_etl.batch import Batch, Mode, Phase, Row
 from reverse_etl.config import SyncDefinition, parse_syncs
@@ -368,10 +368,9 @@ def phase_rows() -> list[list[tuple[int, str, str]]]:
 
 
 def run_cli(config: Path, warehouse: Path, crash_at: str | None) -> int:
-    extra = {"CDP_REVERSE_ETL_CRASH_AT": crash_at} if crash_at else {}
     done = subprocess.run(
-        [PYTHON, "-m", "reverse_etl.cli", "--config", str(config), "--warehouse", str(warehouse)],
-        env=subprocess_env(**extra),
+        [*sync_command(crash_at), "--config", str(config), "--warehouse", str(warehouse)],
+        env=subprocess_env(),
         capture_output=True,
         text=True,
         timeout=120,
@@ -432,7 +431,7 @@ def test_process_killed_inside_the_transaction_applies_nothing(
     config = tmp_path / "syncs.yaml"
     config.write_text(yaml.safe_dump({"syncs": [sync_dict(batch_size=4)]}))
     proc = subprocess.Popen(
-        [PYTHON, "-m", "reverse_etl.cli", "--config", str(config), "--warehouse", str(warehouse)],
+        [*sync_command(), "--config", str(config), "--warehouse", str(warehouse)],
         env=subprocess_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

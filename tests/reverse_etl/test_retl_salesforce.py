@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from cdp_demo.contract_servers import SalesforceContractServer
 from retl_support import REGISTRY, harness_for, people, query, write_source
 
 from reverse_etl.batch import Batch, Mode, Phase, Row
@@ -15,7 +16,6 @@ from reverse_etl.destinations.salesforce import SalesforceDestination
 from reverse_etl.destinations.salesforce.client import from_csv, to_csv
 from reverse_etl.engine.runner import run_sync
 from reverse_etl.errors import AmbiguousDeliveryError, ConfigError, DestinationError
-from reverse_etl.testing import SalesforceContractServer
 
 TOKEN = "00D000000000001!AQ4AQFakeAccessToken0123456789"
 ROOT = "/services/data/v62.0"

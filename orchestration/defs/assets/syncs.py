@@ -30,10 +30,9 @@ def build_sync_assets(manifest: Mapping[str, Any], path: Path | None = None) -> 
     path = path or syncs_path()
     if not path.exists():
         return []
+    # Secrets are read from the environment when a sync runs, never set here: `make dev`
+    # exports the demo's (`cdp demo-destinations --print-env`) before it starts Dagster.
     from reverse_etl.config import load_syncs  # only needed once syncs are declared
-    from reverse_etl.testing.demo import set_demo_secrets
-
-    set_demo_secrets()  # the example syncs.yml names them (make dev serves its destinations)
 
     return [_sync_asset(sync, manifest) for sync in load_syncs(path)]
 

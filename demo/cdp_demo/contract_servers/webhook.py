@@ -1,0 +1,98 @@
+"""A webhook receiver that follows the contract documented for the webhook destination.
+
+POST <path> with a JSON batch. The receiver:
+- verifies `X-CDP-Signature: sha256=<hex>` = HMAC-SHA256(secret, "<timestamp>." + body)
+  and that `X-CDP-Timestamp` is within 5 minutes (401 otherwise);
+- requires `Idempotency-Key`; a key seen before gets the first answer back with
+  `Idempotent-Replayed: true` and nothing is applied again;
+- refuses more than `max_batch_size` records with 413;
+- answers 200 {"accepted": n, "rejected": [{"key", "reason"}]}.
+
+`members` holds the current record per key (enter/upsert/insert/update set it,
+exit/delete remove it); `deliveries[(operation, key)]` counts applied operations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from typing import Any
+
+from cdp_demo.contract_servers.server import ContractServer, Reply, Request
+
+SET_OPERATIONS = {"enter", "upsert", "insert", "update"}
+DELETE_OPERATIONS = {"exit", "delete"}
+
+
+class WebhookContractServer(ContractServer):
+    name = "webhook"
+
+    def __init__(
+        self,
+        secret: str,
+        *,
+        path: str = "/hooks/cdp",
+        max_batch_size: int = 1000,
+        rate_limit: tuple[int, float] | None = None,
+        reject_keys: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(rate_limit=rate_limit)
+        self.secret = secret.encode()
+        self.path = path
+        self.max_batch_size = max_batch_size
+        self.reject_keys = dict(reject_keys or {})
+        self.members: dict[str, dict[str, Any]] = {}
+        self.idempotency: dict[str, tuple[int, Any]] = {}
+        self.replays = 0
+
+    @property
+    def endpoint(self) -> str:
+        return self.url + self.path
+
+    def authenticate(self, request: Request) -> Reply | None:
+        timestamp = request.headers.get("x-cdp-timestamp", "")
+        signature = request.headers.get("x-cdp-signature", "")
+        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > 300:
+            return Reply(401, {"error": "missing or stale X-CDP-Timestamp"})
+        expected = hmac.new(self.secret, timestamp.encode() + b"." + request.body, hashlib.sha256)
+        if not hmac.compare_digest(signature, "sha256=" + expected.hexdigest()):
+            return Reply(401, {"error": "invalid signature"})
+        return None
+
+    def route(self, request: Request) -> Reply:
+        if request.path != self.path:
+            return Reply(404, {"error": "not found"})
+        if request.method != "POST":
+            return Reply(405, {"error": "method not allowed"})
+        key = request.headers.get("idempotency-key")
+        if not key:
+            return Reply(400, {"error": "Idempotency-Key header is required"})
+        if key in self.idempotency:
+            self.replays += 1
+            status, body = self.idempotency[key]
+            return Reply(status, body, {"Idempotent-Replayed": "true"})
+        body = request.json()
+        if isinstance(body, dict) and body.get("type") == "ping":
+            return Reply(200, {"ok": True})
+        records = body.get("records") if isinstance(body, dict) else None
+        operation = body.get("operation") if isinstance(body, dict) else None
+        if not isinstance(records, list) or operation not in SET_OPERATIONS | DELETE_OPERATIONS:
+            return Reply(400, {"error": "expected {operation, records: [...]}"})
+        if len(records) > self.max_batch_size:
+            return Reply(413, {"error": f"at most {self.max_batch_size} records per request"})
+        rejected = []
+        writes = []
+        for record in records:
+            record_key = str(record["key"])
+            if record_key in self.reject_keys:
+                rejected.append({"key": record_key, "reason": self.reject_keys[record_key]})
+                continue
+            if operation in SET_OPERATIONS:
+                self.members[record_key] = dict(record.get("fields") or {})
+            else:
+                self.members.pop(record_key, None)
+            writes.append((operation, record_key))
+        answer = {"accepted": len(writes), "rejected": rejected}
+        self.idempotency[key] = (200, answer)
+        return Reply(200, answer, writes=writes)
