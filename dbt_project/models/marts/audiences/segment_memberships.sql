@@ -55,7 +55,7 @@ final as (
         members.audience_name,
         members.segment_owner,
         members.customer_id,
-        {{ cdp.segments_as_of_date() }} as as_of_date,
+        {{ cdp.cdp_as_of_date() }} as as_of_date,
         coalesce(eligibility.is_email_marketing_eligible, false)
             as is_email_marketing_eligible,
         coalesce(eligibility.is_ads_personalisation_eligible, false)
