@@ -338,3 +338,50 @@ def test_the_example_syncs_match_the_contracts_of_a_parsed_project(tmp_path: Pat
         f"sync '{first['name']}': fields.FNAME.source: column 'given_name' is not in the "
         f"contract of model {model} ({first['source']})"
     ) in str(raised.value)
+
+
+def test_cdp_sync_checks_the_home_projects_manifest(tmp_path: Path):
+    """`cdp sync --plan` finds <home>/dbt_project/target/manifest.json by itself
+    and refuses a sync reading a column the model's contract lacks (exit 2)."""
+    import os
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    target = home / "dbt_project" / "target"
+    target.mkdir(parents=True)
+    write_manifest(target / "manifest.json", model_node("audience", ["customer_id", "mail"]))
+    (home / "syncs.yml").write_text(
+        yaml.safe_dump(
+            {
+                "syncs": [
+                    {
+                        "name": "to_hook",
+                        "source": "marts.audience",
+                        "primary_key": "customer_id",
+                        "mode": "upsert",
+                        "destination": {
+                            "type": "webhook",
+                            "url": "http://127.0.0.1:9/x",
+                            "signing_secret_env": "CDP_TEST_UNUSED_SECRET",
+                        },
+                        "fields": {"email": {"source": "email", "type": "email"}},
+                    }
+                ]
+            }
+        )
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CDP_", "DBT_"))}
+    env["CDP_HOME"] = str(home)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "cdp"), "sync", "--plan"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert (
+        "sync 'to_hook': fields.email.source: column 'email' is not in the contract of "
+        "model audience (marts.audience)"
+    ) in result.stderr
