@@ -19,6 +19,7 @@ from cdp.dbt import (
     AFTER_SCORING,
     BEFORE_SCORING,
     DbtError,
+    manifest_path,
     merge_run_results,
     read_run_results,
     run_dbt,
@@ -67,6 +68,7 @@ def main() -> None:
     settings = Settings.from_env()
     os.environ.setdefault("CDP_SYNCS_PATH", str(settings.syncs_path))
     os.environ.setdefault("CDP_DUCKDB_PATH", str(settings.warehouse_path))
+    os.environ.setdefault("CDP_DBT_MANIFEST", str(manifest_path(settings)))
 
 
 def _customers_option(func):  # type: ignore[no-untyped-def]

@@ -76,6 +76,12 @@ def run_results_path(settings: Settings) -> Path:
     return target / "run_results.json"
 
 
+def manifest_path(settings: Settings) -> Path:
+    """Where dbt writes manifest.json (beside run_results.json); the sync loader
+    checks sync columns against the contracts in it."""
+    return run_results_path(settings).with_name("manifest.json")
+
+
 def read_run_results(settings: Settings) -> dict[str, Any] | None:
     path = run_results_path(settings)
     if not path.exists():

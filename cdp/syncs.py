@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cdp.config import Settings
+from cdp.dbt import manifest_path
 from cdp.demo import missing_demo
 from reverse_etl.config import load_syncs
 from reverse_etl.engine.runner import run_sync
@@ -37,11 +38,12 @@ def run_all_syncs(
 ) -> SyncStepResult:
     """Run every declared sync; a failed sync is reported and the others still run.
 
-    Raises reverse_etl's ConfigError for an invalid definitions file, or for
-    `demo=True` without the demo package installed.
+    Raises reverse_etl's ConfigError for an invalid definitions file, a sync
+    reading a column its model's dbt contract lacks (when the manifest
+    exists), or `demo=True` without the demo package installed.
     """
     result = SyncStepResult()
-    syncs = load_syncs(settings.syncs_path)
+    syncs = load_syncs(settings.syncs_path, manifest_path(settings))
     servers: AbstractContextManager[Any] = nullcontext()
     if demo:
         problem = missing_demo("--demo-destinations")

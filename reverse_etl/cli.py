@@ -66,6 +66,14 @@ def _echo_progress(name: str):  # type: ignore[no-untyped-def]
     required=True,
     help="DuckDB warehouse file [env: CDP_DUCKDB_PATH].",
 )
+@click.option(
+    "--manifest",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="CDP_DBT_MANIFEST",
+    default=None,
+    help="dbt manifest.json: check the columns each sync reads against the models' "
+    "contracts (skipped while the file does not exist) [env: CDP_DBT_MANIFEST].",
+)
 @click.option("--sync", "names", multiple=True, help="Only this sync (repeatable).")
 @click.option(
     "--plan", is_flag=True, help="Show what would be added, updated, removed; send nothing."
@@ -77,6 +85,7 @@ def _echo_progress(name: str):  # type: ignore[no-untyped-def]
 def sync(
     config_path: Path,
     warehouse: Path,
+    manifest: Path | None,
     names: tuple[str, ...],
     plan: bool,
     full_resync: bool,
@@ -91,7 +100,7 @@ def sync(
     """
     hooks = click.get_current_context().find_object(SyncHooks) or SyncHooks()
     try:
-        selected = _select(load_syncs(config_path), names)
+        selected = _select(load_syncs(config_path, manifest), names)
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

@@ -12,11 +12,15 @@
 
 Every key is documented in reverse_etl/README.md. Validation errors are
 collected for all syncs and reported as `sync '<name>': <field.path>: <problem>`;
-input values are never echoed (they may be secrets or personal data).
+input values are never echoed (they may be secrets or personal data). Given
+dbt's manifest, the columns each sync reads are also checked against the
+enforced contracts of its source and privacy relations (reverse_etl/contracts.py).
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,9 +29,12 @@ import yaml  # type: ignore[import-untyped]
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from reverse_etl.batch import Mode, SyncContext
+from reverse_etl.contracts import contract_problems, read_contracts
 from reverse_etl.destinations import AnyDestinationSettings
 from reverse_etl.errors import ConfigError
 from reverse_etl.privacy import PrivacySettings
+
+log = logging.getLogger(__name__)
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=128)]
 
@@ -177,9 +184,18 @@ def _privacy(data: Any, origin: str) -> PrivacySettings:
         raise ConfigError(f"{origin}: invalid privacy settings:\n  " + "\n  ".join(lines)) from None
 
 
-def parse_syncs(data: Any, origin: str = "<config>") -> list[SyncDefinition]:
+def parse_syncs(
+    data: Any,
+    origin: str = "<config>",
+    manifest: Mapping[str, Any] | Path | None = None,
+) -> list[SyncDefinition]:
     """Validate already-parsed YAML (a `syncs:` mapping, optionally with `privacy:`,
-    or a bare list of syncs)."""
+    or a bare list of syncs).
+
+    `manifest`: dbt's manifest (loaded, or the path of manifest.json; a path
+    that does not exist yet skips the check). With it, a column a sync reads
+    that its model's enforced contract lacks is an error, as is a model
+    without one; a source that is no dbt model is logged as a warning."""
     privacy = PrivacySettings.model_validate({})
     if isinstance(data, dict) and "syncs" in data:
         unknown = set(data) - {"syncs", "privacy"}
@@ -216,13 +232,23 @@ def parse_syncs(data: Any, origin: str = "<config>") -> list[SyncDefinition]:
             problems.append(f"sync '{sync.name}': name: defined more than once")
         seen.add(sync.name)
         syncs.append(sync)
+    contracts = read_contracts(manifest)
+    if contracts is not None:
+        for sync in syncs:
+            errors, warnings = contract_problems(sync, contracts)
+            problems.extend(f"sync '{sync.name}': {line}" for line in errors)
+            for line in warnings:
+                log.warning("%s: sync '%s': %s", origin, sync.name, line)
     if problems:
         raise ConfigError(f"{origin}: invalid sync definitions:\n  " + "\n  ".join(problems))
     return syncs
 
 
-def load_syncs(path: Path) -> list[SyncDefinition]:
-    """Read and validate a sync YAML file. Raises ConfigError with every problem found."""
+def load_syncs(
+    path: Path, manifest: Mapping[str, Any] | Path | None = None
+) -> list[SyncDefinition]:
+    """Read and validate a sync YAML file, against dbt's contracts when `manifest`
+    is given (see parse_syncs). Raises ConfigError with every problem found."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -233,4 +259,4 @@ def load_syncs(path: Path) -> list[SyncDefinition]:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         raise ConfigError(f"{path}:{where}: not valid YAML") from None
-    return parse_syncs(data, str(path))
+    return parse_syncs(data, str(path), manifest)

@@ -176,3 +176,212 @@ def test_mailchimp_key_without_data_center_needs_server_prefix(monkeypatch: pyte
     (sync,) = parse_syncs([mailchimp_sync()])
     with pytest.raises(ConfigError, match="api_key_env: the key has no '-<dc>' suffix"):
         build_destination(sync.destination, sync.context)
+
+
+# --- sync columns against the dbt contracts (reverse_etl/contracts.py) -------
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def model_node(name: str, columns: list[str], enforced: bool = True) -> dict:  # type: ignore[type-arg]
+    return {
+        "resource_type": "model",
+        "name": name,
+        "schema": "marts",
+        "alias": name,
+        "config": {"contract": {"enforced": enforced}},
+        "columns": {column: {"name": column, "data_type": "varchar"} for column in columns},
+    }
+
+
+def write_manifest(path: Path, *nodes: dict) -> Path:  # type: ignore[type-arg]
+    import json
+
+    seed = {"resource_type": "seed", "name": "suppression_list", "schema": "reference"}
+    all_nodes = {f"model.cdp.{node['name']}": node for node in nodes}
+    all_nodes["seed.cdp.suppression_list"] = seed
+    path.write_text(json.dumps({"nodes": all_nodes}))
+    return path
+
+
+PRIVACY = {
+    "consent": {"relation": "marts.customer_consent_eligibility"},
+    "suppression": {"relation": "marts.customer_suppressions"},
+}
+CONSENT = model_node(
+    "customer_consent_eligibility",
+    ["customer_id", "is_email_marketing_eligible", "is_ads_personalisation_eligible"],
+)
+SUPPRESSIONS = model_node("customer_suppressions", ["customer_id", "reason", "suppressed_since"])
+SEGMENT = model_node("segment_vip", ["customer_id", "email", "first_name"])
+
+
+def contract_error(tmp_path: Path, sync: dict, *nodes: dict) -> str:  # type: ignore[type-arg]
+    manifest = write_manifest(tmp_path / "manifest.json", *nodes)
+    with pytest.raises(ConfigError) as raised:
+        parse_syncs({"privacy": PRIVACY, "syncs": [sync]}, "syncs.yml", manifest)
+    return str(raised.value)
+
+
+def test_a_sync_matching_the_contracts_loads(tmp_path: Path):
+    manifest = write_manifest(tmp_path / "manifest.json", SEGMENT, CONSENT, SUPPRESSIONS)
+    sync = mailchimp_sync(consent_purpose="email_marketing")
+    (loaded,) = parse_syncs({"privacy": PRIVACY, "syncs": [sync]}, "syncs.yml", manifest)
+    assert loaded.source == "marts.segment_vip"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {"fields": {"email_address": {"source": "email", "type": "email"}, "FNAME": "fname"}},
+            "sync 'vip_to_mailchimp': fields.FNAME.source: column 'fname' is not in the "
+            "contract of model segment_vip (marts.segment_vip)",
+        ),
+        (
+            {"primary_key": "member_id"},
+            "sync 'vip_to_mailchimp': primary_key: column 'member_id' is not in the "
+            "contract of model segment_vip (marts.segment_vip)",
+        ),
+        (
+            {"customer_key": "person_id"},
+            "sync 'vip_to_mailchimp': customer_key: column 'person_id' is not in the "
+            "contract of model segment_vip (marts.segment_vip)",
+        ),
+    ],
+)
+def test_a_source_column_missing_from_the_contract_is_an_error(  # type: ignore[no-untyped-def]
+    tmp_path: Path, change, expected
+):
+    message = contract_error(tmp_path, mailchimp_sync(**change), SEGMENT, CONSENT, SUPPRESSIONS)
+    assert expected in [line.strip() for line in message.splitlines()]
+
+
+def test_consent_and_suppression_columns_are_checked_against_their_contracts(tmp_path: Path):
+    consent = model_node("customer_consent_eligibility", ["customer_id"])
+    suppressions = model_node("customer_suppressions", ["person_id"])
+    message = contract_error(
+        tmp_path, mailchimp_sync(consent_purpose="email_marketing"), SEGMENT, consent, suppressions
+    )
+    assert (
+        "sync 'vip_to_mailchimp': privacy.consent.purposes.email_marketing.column: column "
+        "'is_email_marketing_eligible' is not in the contract of model "
+        "customer_consent_eligibility (marts.customer_consent_eligibility)"
+    ) in [line.strip() for line in message.splitlines()]
+    assert (
+        "sync 'vip_to_mailchimp': privacy.suppression.customer_key: column 'customer_id' is "
+        "not in the contract of model customer_suppressions (marts.customer_suppressions)"
+    ) in [line.strip() for line in message.splitlines()]
+
+
+def test_a_model_without_an_enforced_contract_is_an_error(tmp_path: Path):
+    loose = model_node("segment_vip", ["customer_id", "email", "first_name"], enforced=False)
+    message = contract_error(tmp_path, mailchimp_sync(), loose, CONSENT, SUPPRESSIONS)
+    assert (
+        "sync 'vip_to_mailchimp': source: model segment_vip (marts.segment_vip) has no "
+        "enforced contract"
+    ) in message
+
+
+def test_a_source_outside_dbt_is_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    manifest = write_manifest(tmp_path / "manifest.json", CONSENT, SUPPRESSIONS)
+    sync = mailchimp_sync(source="reference.suppression_list")
+    with caplog.at_level("WARNING", logger="reverse_etl.config"):
+        parse_syncs({"privacy": PRIVACY, "syncs": [sync]}, "syncs.yml", manifest)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"syncs.yml: sync 'vip_to_mailchimp': source: reference.suppression_list is not a "
+        f"model in {manifest}; its columns are not checked against a contract"
+    ]
+
+
+def test_without_a_manifest_nothing_is_checked(tmp_path: Path):
+    sync = mailchimp_sync(primary_key="member_id")
+    (loaded,) = parse_syncs([sync], "syncs.yml", tmp_path / "not-built-yet" / "manifest.json")
+    assert loaded.primary_key == "member_id"
+
+
+@pytest.mark.slow
+def test_the_example_syncs_match_the_contracts_of_a_parsed_project(tmp_path: Path):
+    """The repository's syncs.yml against a real `dbt parse` of the project; then
+    the same file with a column the segment does not have fails to load."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "CDP_DUCKDB_PATH": str(tmp_path / "parse.duckdb"),
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    dbt = Path(sys.executable).parent / "dbt"
+    subprocess.run(
+        [str(dbt), "parse", "--quiet", "--project-dir", "dbt_project", "--profiles-dir", "."],
+        cwd=REPO,
+        env=env,
+        check=True,
+    )
+    manifest = tmp_path / "target" / "manifest.json"
+    syncs = load_syncs(REPO / "syncs.yml", manifest)
+    assert syncs and all(s.source.startswith("marts.segment_") for s in syncs)
+
+    data = yaml.safe_load((REPO / "syncs.yml").read_text())
+    first = data["syncs"][0]
+    first["fields"]["FNAME"] = "given_name"
+    broken = tmp_path / "syncs.yml"
+    broken.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError) as raised:
+        load_syncs(broken, manifest)
+    model = first["source"].split(".")[1]
+    assert (
+        f"sync '{first['name']}': fields.FNAME.source: column 'given_name' is not in the "
+        f"contract of model {model} ({first['source']})"
+    ) in str(raised.value)
+
+
+def test_cdp_sync_checks_the_home_projects_manifest(tmp_path: Path):
+    """`cdp sync --plan` finds <home>/dbt_project/target/manifest.json by itself
+    and refuses a sync reading a column the model's contract lacks (exit 2)."""
+    import os
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    target = home / "dbt_project" / "target"
+    target.mkdir(parents=True)
+    write_manifest(target / "manifest.json", model_node("audience", ["customer_id", "mail"]))
+    (home / "syncs.yml").write_text(
+        yaml.safe_dump(
+            {
+                "syncs": [
+                    {
+                        "name": "to_hook",
+                        "source": "marts.audience",
+                        "primary_key": "customer_id",
+                        "mode": "upsert",
+                        "destination": {
+                            "type": "webhook",
+                            "url": "http://127.0.0.1:9/x",
+                            "signing_secret_env": "CDP_TEST_UNUSED_SECRET",
+                        },
+                        "fields": {"email": {"source": "email", "type": "email"}},
+                    }
+                ]
+            }
+        )
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CDP_", "DBT_"))}
+    env["CDP_HOME"] = str(home)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "cdp"), "sync", "--plan"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert (
+        "sync 'to_hook': fields.email.source: column 'email' is not in the contract of "
+        "model audience (marts.audience)"
+    ) in result.stderr

@@ -10,6 +10,7 @@ as of D+1 must close and open history rows and list both in the changes table.
 from __future__ import annotations
 
 import shutil
+import subprocess
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -167,23 +168,59 @@ def test_next_day_build_updates_history(warehouse_copy: Warehouse) -> None:
     assert len(again) == len(changes)
 
 
-def test_segment_without_customer_id_fails_the_build(
-    warehouse_copy: Warehouse, tmp_path: Path
-) -> None:
+def build_with_extra_segment(
+    warehouse: Warehouse, tmp_path: Path, sql: str, config: str
+) -> subprocess.CompletedProcess[str]:
+    """Build a copy of the project with one more segment `segment_broken`
+    (`sql`, and `config` as the YAML under its `config:` key)."""
     project = tmp_path / "project"
     shutil.copytree(
         DBT_PROJECT, project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages")
     )
     segments = project / "models" / "marts" / "segments"
-    (segments / "segment_broken.sql").write_text("select 1 as member_id\n")
+    (segments / "segment_broken.sql").write_text(sql)
     (segments / "_broken__models.yml").write_text(
-        "version: 2\nmodels:\n  - name: segment_broken\n    config:\n      meta:\n"
-        "        cdp_segment: {audience_name: Broken, description: x, owner: test, syncs: []}\n"
+        "version: 2\nmodels:\n  - name: segment_broken\n    config:\n" + config
     )
     union = project / "models" / "marts" / "audiences" / "segment_memberships.sql"
     union.write_text("-- depends_on: {{ ref('segment_broken') }}\n" + union.read_text())
-    result = warehouse_copy.dbt(
+    return warehouse.dbt(
         "build", "--select", "segment_broken", "segment_memberships", project=project, check=False
     )
+
+
+META = "      meta:\n        cdp_segment: {audience_name: Broken, description: x, owner: test}\n"
+
+
+def test_segment_without_customer_id_fails_the_build(
+    warehouse_copy: Warehouse, tmp_path: Path
+) -> None:
+    result = build_with_extra_segment(warehouse_copy, tmp_path, "select 1 as member_id\n", META)
     assert result.returncode != 0
     assert "segment model 'segment_broken' does not return a customer_id column" in result.stdout
+
+
+def test_segment_without_contract_fails_the_build(
+    warehouse_copy: Warehouse, tmp_path: Path
+) -> None:
+    result = build_with_extra_segment(
+        warehouse_copy, tmp_path, "select 'c1' as customer_id\n", META
+    )
+    assert result.returncode != 0
+    assert "segment 'segment_broken' has no enforced contract" in result.stdout
+
+
+def test_segment_listing_syncs_in_its_meta_fails_the_build(
+    warehouse_copy: Warehouse, tmp_path: Path
+) -> None:
+    result = build_with_extra_segment(
+        warehouse_copy,
+        tmp_path,
+        "select 'c1' as customer_id\n",
+        "      contract: {enforced: true}\n"
+        "      meta:\n        cdp_segment:\n"
+        "          {audience_name: Broken, description: x, owner: test, syncs: [gone]}\n"
+        "    columns:\n      - {name: customer_id, data_type: varchar}\n",
+    )
+    assert result.returncode != 0
+    assert "segment 'segment_broken': meta cdp_segment.syncs is not read any more" in result.stdout

@@ -1,8 +1,9 @@
 {#- Names of the segment models (config.meta cdp_segment set), sorted, each
     with its cdp_segment meta. At parse time an empty list. At execution the
-    list must agree with the calling model's `-- depends_on` lines, and every
-    segment must return a customer_id column; otherwise the build stops with
-    a message naming the model. -#}
+    list must agree with the calling model's `-- depends_on` lines, every
+    segment must have an enforced contract (syncs read it) and return a
+    customer_id column; otherwise the build stops with a message naming the
+    model. -#}
 {% macro segments_registered() -%}
     {{ return(adapter.dispatch('segments_registered', 'cdp')()) }}
 {%- endmacro %}
@@ -34,12 +35,19 @@
     {%- for name in registered | sort -%}
         {%- set node = registered[name] -%}
         {%- set segment = node.config.meta.get('cdp_segment') -%}
-        {%- for key in ['audience_name', 'description', 'owner', 'syncs'] if key not in segment -%}
+        {%- for key in ['audience_name', 'description', 'owner'] if key not in segment -%}
             {{ exceptions.raise_compiler_error(
                 "segment '" ~ name ~ "': meta cdp_segment lacks '" ~ key
-                ~ "' (needs audience_name, description, owner, syncs)"
+                ~ "' (needs audience_name, description, owner)"
             ) }}
         {%- endfor -%}
+        {%- if 'syncs' in segment -%}
+            {{ exceptions.raise_compiler_error(
+                "segment '" ~ name ~ "': meta cdp_segment.syncs is not read any more; "
+                ~ "remove it (the syncs reading a segment are those of syncs.yml "
+                ~ "whose source is the segment)"
+            ) }}
+        {%- endif -%}
         {%- set relation = adapter.get_relation(
             database=node.database, schema=node.schema, identifier=node.alias
         ) -%}
@@ -55,6 +63,13 @@
                     ~ "select customer_id"
                 ) }}
             {%- endif -%}
+        {%- endif -%}
+        {%- if not node.config.contract.enforced -%}
+            {{ exceptions.raise_compiler_error(
+                "segment '" ~ name ~ "' has no enforced contract: syncs read it, so "
+                ~ "declare config.contract {enforced: true} and every column with "
+                ~ "its data_type (see _segments__models.yml)"
+            ) }}
         {%- endif -%}
         {%- do segments.append({'name': name, 'meta': segment}) -%}
     {%- endfor -%}

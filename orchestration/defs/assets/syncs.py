@@ -34,7 +34,8 @@ def build_sync_assets(manifest: Mapping[str, Any], path: Path | None = None) -> 
     # exports the demo's (`cdp demo-destinations --print-env`) before it starts Dagster.
     from reverse_etl.config import load_syncs  # only needed once syncs are declared
 
-    return [_sync_asset(sync, manifest) for sync in load_syncs(path)]
+    # checked against the dbt contracts of the manifest the assets come from
+    return [_sync_asset(sync, manifest) for sync in load_syncs(path, manifest)]
 
 
 def _sync_asset(sync: Any, manifest: Mapping[str, Any]):  # type: ignore[no-untyped-def]

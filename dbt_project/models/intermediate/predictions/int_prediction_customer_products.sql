@@ -8,7 +8,7 @@ activities as (
 
     select * from {{ ref('customer_activities') }}
     where
-        occurred_at < {{ dbt.dateadd('day', 1, cdp.segments_as_of_date()) }}
+        occurred_at < {{ dbt.dateadd('day', 1, cdp.cdp_as_of_date()) }}
         and activity_type in ('online_order', 'store_purchase')
 
 ),

@@ -34,7 +34,7 @@ activities as (
         activity_type,
         occurred_at
     from {{ ref('customer_activities') }}
-    where occurred_at < {{ dbt.dateadd('day', 1, cdp.segments_as_of_date()) }}
+    where occurred_at < {{ dbt.dateadd('day', 1, cdp.cdp_as_of_date()) }}
 
 ),
 
@@ -44,10 +44,10 @@ cutoffs as (
         cutoff_date,
         {{ dbt.dateadd('day', 1, 'cutoff_date') }} as cutoff_end_at,
         {{ dbt.dateadd('day', 90, 'cutoff_date') }}
-        <= {{ cdp.segments_as_of_date() }} as has_label_90d,
+        <= {{ cdp.cdp_as_of_date() }} as has_label_90d,
         {{ dbt.dateadd('day', 365, 'cutoff_date') }}
-        <= {{ cdp.segments_as_of_date() }} as has_label_365d,
-        cutoff_date = {{ cdp.segments_as_of_date() }} as is_as_of_date
+        <= {{ cdp.cdp_as_of_date() }} as has_label_365d,
+        cutoff_date = {{ cdp.cdp_as_of_date() }} as is_as_of_date
     from windows
 
 ),

@@ -4,22 +4,26 @@
     - co_purchase: item-to-item. Two products are similar when the same
       customers bought both (cosine of their buyer sets, from purchases up
       to the cutoff); a candidate's score is the sum of its similarities to
-      the customer's products, each product keeping its 20 nearest
-      neighbours. Slots left over are filled with the most popular products.
+      the customer's products, each product keeping its
+      cdp__recommendations_neighbours_per_product (default 20) nearest
+      neighbours. Slots left over are filled with the most popular products
+      (the cdp__recommendations_popular_pool, default 50, most bought).
     - most_popular: the baseline, the products with most buyers up to the
       cutoff.
     Products the customer already bought by the cutoff are never
     recommended. Customers: those with a purchase by the cutoff, and at the
     as-of date every customer.
+    top_k is cdp__recommendations_top_k (default 5; the model name
+    next_product_top5 and the metric hit_rate_at_5 state the default).
     A customer needs at most top_k popular products they have not bought,
     and the first top_k + (popular products they bought) ranks always hold
     them, also when co-purchase candidates take some of the slots. So each
     customer is paired with those ranks only, not the whole pool: the same
     recommendations from about a tenth of the rows (at 1M customers the
     whole pool was 100M candidate rows). -#}
-{%- set top_k = 5 %}
-{%- set neighbours_per_product = 20 %}
-{%- set popular_pool = 50 %}
+{%- set top_k = var('cdp__recommendations_top_k') %}
+{%- set neighbours_per_product = var('cdp__recommendations_neighbours_per_product') %}
+{%- set popular_pool = var('cdp__recommendations_popular_pool') %}
 
 with
 
@@ -47,7 +51,7 @@ cutoffs as (
     select
         cutoff_date,
         {{ dbt.dateadd('day', 1, 'cutoff_date') }} as cutoff_end_at,
-        cutoff_date = {{ cdp.segments_as_of_date() }} as is_as_of_date
+        cutoff_date = {{ cdp.cdp_as_of_date() }} as is_as_of_date
     from windows
 
 ),

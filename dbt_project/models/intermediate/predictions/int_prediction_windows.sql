@@ -17,13 +17,13 @@ windows as (
                 '{{ window["model_name"] }}' as model_name,
                 '{{ role }}' as window_role,
                 {{ horizon }} as horizon_days,
-                {{ dbt.dateadd('day', cutoff_offset, cdp.segments_as_of_date()) }}
+                {{ dbt.dateadd('day', cutoff_offset, cdp.cdp_as_of_date()) }}
                     as cutoff_at,
                 {% if role == 'score' -%}
                     cast(null as date)
                 {%- else -%}
                     {{ dbt.dateadd(
-                        'day', cutoff_offset + horizon, cdp.segments_as_of_date()
+                        'day', cutoff_offset + horizon, cdp.cdp_as_of_date()
                     ) }}
                 {%- endif %} as label_end_at
             {%- if not loop.last %}

@@ -23,7 +23,7 @@ entered as (
         customer_id,
         'entered' as change_type
     from history
-    where valid_from = {{ cdp.segments_as_of_date() }}
+    where valid_from = {{ cdp.cdp_as_of_date() }}
 
 ),
 
@@ -34,7 +34,7 @@ exited as (
         customer_id,
         'exited' as change_type
     from history
-    where valid_to = {{ cdp.segments_as_of_date() }}
+    where valid_to = {{ cdp.cdp_as_of_date() }}
 
 ),
 
@@ -49,7 +49,7 @@ changes as (
 final as (
 
     select
-        {{ cdp.segments_as_of_date() }} as change_date,
+        {{ cdp.cdp_as_of_date() }} as change_date,
         cast(segment_name as {{ dbt.type_string() }}) as segment_name,
         cast(customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(change_type as {{ dbt.type_string() }}) as change_type,

@@ -42,7 +42,7 @@ memberships as (
             open_rows.segment_name,
             open_rows.customer_id,
             open_rows.valid_from,
-            {{ cdp.segments_as_of_date() }} as valid_to
+            {{ cdp.cdp_as_of_date() }} as valid_to
         from open_rows
         left join memberships
             on
@@ -57,7 +57,7 @@ memberships as (
         select
             memberships.segment_name,
             memberships.customer_id,
-            {{ cdp.segments_as_of_date() }} as valid_from,
+            {{ cdp.cdp_as_of_date() }} as valid_from,
             cast(null as date) as valid_to
         from memberships
         left join open_rows
@@ -83,7 +83,7 @@ memberships as (
         select
             segment_name,
             customer_id,
-            {{ cdp.segments_as_of_date() }} as valid_from,
+            {{ cdp.cdp_as_of_date() }} as valid_from,
             cast(null as date) as valid_to
         from memberships
 

@@ -25,13 +25,11 @@ members as (
     {%- for segment in segments %}
         {%- set audience_name = segment.meta.audience_name | replace("'", "''") %}
         {%- set segment_owner = segment.meta.owner | replace("'", "''") %}
-        {%- set syncs = segment.meta.syncs | join(",") | replace("'", "''") %}
 
         select distinct
             cast('{{ segment.name }}' as {{ dbt.type_string() }}) as segment_name,
             cast('{{ audience_name }}' as {{ dbt.type_string() }}) as audience_name,
             cast('{{ segment_owner }}' as {{ dbt.type_string() }}) as segment_owner,
-            cast('{{ syncs }}' as {{ dbt.type_string() }}) as syncs,
             cast(customer_id as {{ dbt.type_string() }}) as customer_id
         from {{ ref(segment.name) }}
         {%- if not loop.last %}
@@ -44,7 +42,6 @@ members as (
             cast(null as {{ dbt.type_string() }}) as segment_name,
             cast(null as {{ dbt.type_string() }}) as audience_name,
             cast(null as {{ dbt.type_string() }}) as segment_owner,
-            cast(null as {{ dbt.type_string() }}) as syncs,
             cast(null as {{ dbt.type_string() }}) as customer_id
         where 1 = 0
     {%- endif %}
@@ -57,9 +54,8 @@ final as (
         members.segment_name,
         members.audience_name,
         members.segment_owner,
-        members.syncs,
         members.customer_id,
-        {{ cdp.segments_as_of_date() }} as as_of_date,
+        {{ cdp.cdp_as_of_date() }} as as_of_date,
         coalesce(eligibility.is_email_marketing_eligible, false)
             as is_email_marketing_eligible,
         coalesce(eligibility.is_ads_personalisation_eligible, false)

@@ -1,5 +1,5 @@
 {#- One row per customer with purchase, engagement and RFM measures as of
-    cdp.segments_as_of_date() (var cdp__as_of_date). Activities after the
+    cdp.cdp_as_of_date() (var cdp__as_of_date). Activities after the
     end of the as-of day are ignored, so a rebuild with the same date gives
     the same numbers. Customers without any activity get zero counts. -#}
 with
@@ -20,7 +20,7 @@ activities as (
 
     select * from {{ ref('customer_activities') }}
     where
-        occurred_at < {{ dbt.dateadd('day', 1, cdp.segments_as_of_date()) }}
+        occurred_at < {{ dbt.dateadd('day', 1, cdp.cdp_as_of_date()) }}
 
 ),
 
@@ -149,8 +149,8 @@ email_events as (
     select
         customer_id,
         activity_type,
-        occurred_at >= {{ dbt.dateadd('day', -29, cdp.segments_as_of_date()) }} as is_last_30d,
-        occurred_at >= {{ dbt.dateadd('day', -89, cdp.segments_as_of_date()) }} as is_last_90d
+        occurred_at >= {{ dbt.dateadd('day', -29, cdp.cdp_as_of_date()) }} as is_last_30d,
+        occurred_at >= {{ dbt.dateadd('day', -89, cdp.cdp_as_of_date()) }} as is_last_90d
     from activities
     where activity_type like 'email_%'
 
@@ -188,7 +188,7 @@ web_measures as (
     where
         activities.activity_type like 'web_%'
         and activities.occurred_at
-        >= {{ dbt.dateadd('day', -29, cdp.segments_as_of_date()) }}
+        >= {{ dbt.dateadd('day', -29, cdp.cdp_as_of_date()) }}
     group by activities.customer_id
 
 ),
@@ -220,7 +220,7 @@ ticket_measures as (
     where
         source_records.source_name = 'support_tickets'
         and tickets.solved_at is null
-        and tickets.created_at < {{ dbt.dateadd('day', 1, cdp.segments_as_of_date()) }}
+        and tickets.created_at < {{ dbt.dateadd('day', 1, cdp.cdp_as_of_date()) }}
     group by source_records.customer_id
 
 ),
@@ -271,7 +271,7 @@ derived as (
         *,
         case
             when purchase_count > 0 then {{ dbt.datediff(
-                'last_purchase_date', cdp.segments_as_of_date(), 'day'
+                'last_purchase_date', cdp.cdp_as_of_date(), 'day'
             ) }}
         end as days_since_last_purchase,
         case
@@ -284,7 +284,7 @@ derived as (
             when purchase_count > 0
                 then round(purchase_count * 30.0 / (
                     {{ dbt.datediff(
-                        'first_purchase_date', cdp.segments_as_of_date(), 'day'
+                        'first_purchase_date', cdp.cdp_as_of_date(), 'day'
                     ) }} + 1
                 ), 4)
             else 0
@@ -332,7 +332,7 @@ final as (
 
     select
         derived.customer_id,
-        {{ cdp.segments_as_of_date() }} as as_of_date,
+        {{ cdp.cdp_as_of_date() }} as as_of_date,
         cast(derived.lifetime_revenue as decimal(14, 2)) as lifetime_revenue,
         cast(derived.order_count as bigint) as order_count,
         cast(derived.store_purchase_count as bigint) as store_purchase_count,

@@ -9,7 +9,7 @@ ledger as (
 
     select * from {{ ref('customer_consent_ledger') }}
     where
-        occurred_at < {{ dbt.dateadd('day', 1, cdp.segments_as_of_date()) }}
+        occurred_at < {{ dbt.dateadd('day', 1, cdp.cdp_as_of_date()) }}
 
 ),
 

@@ -6,8 +6,8 @@ activities as (
 
     select * from {{ ref('customer_activities') }}
     where
-        occurred_at < {{ dbt.dateadd('day', 1, cdp.segments_as_of_date()) }}
-        and occurred_at >= {{ dbt.dateadd('day', -6, cdp.segments_as_of_date()) }}
+        occurred_at < {{ dbt.dateadd('day', 1, cdp.cdp_as_of_date()) }}
+        and occurred_at >= {{ dbt.dateadd('day', -6, cdp.cdp_as_of_date()) }}
 
 ),
 

@@ -40,9 +40,9 @@ new_subscribers as (
     where
         subscribers.is_subscribed
         and subscribers.opted_in_at
-        >= {{ dbt.dateadd('day', -29, cdp.segments_as_of_date()) }}
+        >= {{ dbt.dateadd('day', -29, cdp.cdp_as_of_date()) }}
         and subscribers.opted_in_at
-        < {{ dbt.dateadd('day', 1, cdp.segments_as_of_date()) }}
+        < {{ dbt.dateadd('day', 1, cdp.cdp_as_of_date()) }}
     group by source_records.customer_id
 
 ),

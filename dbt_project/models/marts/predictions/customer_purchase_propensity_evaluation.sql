@@ -2,8 +2,9 @@
     left out of training (hash of the customer id), the Brier score and log
     loss of the model against the naive baseline that predicts the training
     base rate for everyone. One row per metric; beats_baseline must hold
-    (tested). -#}
-{%- set horizon_days = 90 %}
+    (tested). Features as of cdp__purchase_propensity_horizon_days (default
+    90) before the as-of date, as for the training. -#}
+{%- set horizon_days = var('cdp__purchase_propensity_horizon_days') %}
 
 with
 
@@ -15,10 +16,10 @@ cells as (
 
 feature_rows as (
 
-    {{ cdp.segments_purchase_features(
+    {{ cdp.predictions_purchase_features(
         ref('customer_activities'),
         ref('customer_measures'),
-        dbt.dateadd('day', -horizon_days, cdp.segments_as_of_date()),
+        dbt.dateadd('day', -horizon_days, cdp.cdp_as_of_date()),
         horizon_days
     ) }}
 
@@ -93,7 +94,7 @@ final as (
 
     select
         cast('purchase_propensity_90d' as {{ dbt.type_string() }}) as model_name,
-        {{ cdp.segments_as_of_date() }} as as_of_date,
+        {{ cdp.cdp_as_of_date() }} as as_of_date,
         cast(metric_name as {{ dbt.type_string() }}) as metric_name,
         cast(model_value as {{ cdp.type_double() }}) as model_value,
         cast(baseline_value as {{ cdp.type_double() }}) as baseline_value,

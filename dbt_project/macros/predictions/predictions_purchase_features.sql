@@ -3,13 +3,13 @@
     like customer_activities: recency, frequency and email-engagement
     buckets, and whether the customer bought in the `horizon_days` after
     that day (the label, when known). -#}
-{% macro segments_purchase_features(activities_relation, customers_relation, as_of_date_sql, horizon_days) -%}
-    {{ return(adapter.dispatch('segments_purchase_features', 'cdp')(
+{% macro predictions_purchase_features(activities_relation, customers_relation, as_of_date_sql, horizon_days) -%}
+    {{ return(adapter.dispatch('predictions_purchase_features', 'cdp')(
         activities_relation, customers_relation, as_of_date_sql, horizon_days
     )) }}
 {%- endmacro %}
 
-{% macro default__segments_purchase_features(activities_relation, customers_relation, as_of_date_sql, horizon_days) -%}
+{% macro default__predictions_purchase_features(activities_relation, customers_relation, as_of_date_sql, horizon_days) -%}
     {%- set day_end = dbt.dateadd('day', 1, as_of_date_sql) -%}
     {%- set horizon_end = dbt.dateadd('day', horizon_days + 1, as_of_date_sql) -%}
     select

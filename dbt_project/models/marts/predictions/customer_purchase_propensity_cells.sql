@@ -1,19 +1,21 @@
 {#- The purchase-propensity model: the smoothed share of customers who
-    bought in the next 90 days per cell of (recency, frequency, engagement)
+    bought in the next H days per cell of (recency, frequency, engagement)
     buckets, learned on the training customers (about 80%, by a hash of the
-    customer id) with features as of 90 days before the as-of date and the
-    90 days up to the as-of date as the label. -#}
-{%- set horizon_days = 90 %}
-{%- set prior_weight = 10 %}
+    customer id) with features as of H days before the as-of date and the
+    H days up to the as-of date as the label. H is the var
+    cdp__purchase_propensity_horizon_days (default 90), the smoothing weight
+    cdp__purchase_propensity_prior_weight (default 10 customers). -#}
+{%- set horizon_days = var('cdp__purchase_propensity_horizon_days') %}
+{%- set prior_weight = var('cdp__purchase_propensity_prior_weight') %}
 
 with
 
 training_rows as (
 
-    {{ cdp.segments_purchase_features(
+    {{ cdp.predictions_purchase_features(
         ref('customer_activities'),
         ref('customer_measures'),
-        dbt.dateadd('day', -horizon_days, cdp.segments_as_of_date()),
+        dbt.dateadd('day', -horizon_days, cdp.cdp_as_of_date()),
         horizon_days
     ) }}
 

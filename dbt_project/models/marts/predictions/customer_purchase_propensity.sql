@@ -1,5 +1,6 @@
-{#- Per customer, the probability of a purchase in the 90 days after the
-    as-of date: the customer's buckets as of that date looked up in
+{#- Per customer, the probability of a purchase in the
+    cdp__purchase_propensity_horizon_days (default 90) days after the as-of
+    date: the customer's buckets as of that date looked up in
     customer_purchase_propensity_cells (the training base rate for a cell
     never seen in training). -#}
 with
@@ -12,11 +13,11 @@ cells as (
 
 features as (
 
-    {{ cdp.segments_purchase_features(
+    {{ cdp.predictions_purchase_features(
         ref('customer_activities'),
         ref('customer_measures'),
-        cdp.segments_as_of_date(),
-        90
+        cdp.cdp_as_of_date(),
+        var('cdp__purchase_propensity_horizon_days')
     ) }}
 
 ),
@@ -31,7 +32,7 @@ final as (
 
     select
         features.customer_id,
-        {{ cdp.segments_as_of_date() }} as as_of_date,
+        {{ cdp.cdp_as_of_date() }} as as_of_date,
         cast(features.recency_bucket as {{ dbt.type_string() }}) as recency_bucket,
         cast(features.frequency_bucket as {{ dbt.type_string() }}) as frequency_bucket,
         cast(features.engagement_bucket as {{ dbt.type_string() }}) as engagement_bucket,
