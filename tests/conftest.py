@@ -35,6 +35,7 @@ BUILDING_FIXTURES = frozenset(
 )
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     xdist = config.pluginmanager.hasplugin("xdist")
     for item in items:
@@ -42,9 +43,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if BUILDING_FIXTURES & fixtures:
             item.add_marker(pytest.mark.slow)
         # With pytest-xdist (`-n 2 --dist loadgroup`) session fixtures are built
-        # once per worker: the tests of the shared business go to one worker so
-        # that it is built once.
-        if xdist and "shared_business_started" in fixtures:
+        # once per worker: the tests of the shared business, and those sharing a
+        # module's engine build with them, go to one worker so that each is
+        # built once.
+        if xdist and fixtures & {"shared_business_started", "postgres_build", "spark_build"}:
             item.add_marker(pytest.mark.xdist_group("shared_business"))
 
 
