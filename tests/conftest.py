@@ -35,19 +35,10 @@ BUILDING_FIXTURES = frozenset(
 )
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    xdist = config.pluginmanager.hasplugin("xdist")
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        fixtures = set(getattr(item, "fixturenames", ()))
-        if BUILDING_FIXTURES & fixtures:
+        if BUILDING_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
-        # With pytest-xdist (`-n 2 --dist loadgroup`) session fixtures are built
-        # once per worker: the tests of the shared business, and those sharing a
-        # module's engine build with them, go to one worker so that each is
-        # built once.
-        if xdist and fixtures & {"shared_business_started", "postgres_build", "spark_build"}:
-            item.add_marker(pytest.mark.xdist_group("shared_business"))
 
 
 @pytest.fixture
