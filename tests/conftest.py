@@ -1,4 +1,6 @@
-"""Shared fixtures: every test gets its own data folder and warehouse file."""
+"""Shared fixtures: every test gets its own data folder and warehouse file, and
+the session's one small business (tests/business.py), built once and copied by
+the tests that change it."""
 
 from __future__ import annotations
 
@@ -6,12 +8,37 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from tests.business import Business, build_business, business_env, generate_business
+
 REPO = Path(__file__).resolve().parent.parent
 CDP = Path(sys.executable).parent / "cdp"
+
+# Fixtures that generate and build a business with dbt, or wait for one. A test
+# that uses one, directly or through another fixture, is marked `slow` at
+# collection (pytest ignores marks on fixtures themselves); `-m "not slow"`
+# leaves them all out.
+BUILDING_FIXTURES = frozenset(
+    {
+        "shared_business_started",  # tests/business.py
+        "identity_warehouse",  # tests/identity
+        "base_batch",  # tests/incremental
+        "orchestration_env",  # tests/orchestration: dbt parse, then the Dagster run
+        "business",  # tests/privacy
+        "postgres_build",  # tests/engines
+        "spark_build",  # tests/engines
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if BUILDING_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
@@ -26,6 +53,35 @@ def cdp_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     env["DBT_TARGET_PATH"] = str(tmp_path / "dbt_target")
     env["DBT_LOG_PATH"] = str(tmp_path / "dbt_logs")
     yield env
+
+
+@pytest.fixture(scope="session")
+def shared_business_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shared business's generated files (landing, ground truth): read only."""
+    return generate_business(tmp_path_factory.mktemp("business") / "data")
+
+
+@pytest.fixture(scope="session")
+def shared_business_started(
+    shared_business_data: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Future[Business]]:
+    """The shared business's build, running in a background thread from the
+    moment a test first needs it (tests/engines overlaps its PostgreSQL build
+    with it)."""
+    work = tmp_path_factory.mktemp("business_duckdb")
+    env = business_env(shared_business_data, work)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        yield pool.submit(build_business, shared_business_data, work, env)
+
+
+@pytest.fixture(scope="session")
+def shared_business(shared_business_started: Future[Business]) -> Business:
+    """The shared business, built: fails the tests that need it when its build failed."""
+    built = shared_business_started.result()
+    assert built.build.build_ok, "the shared business did not build:\n" + "\n".join(
+        built.build.failed_nodes or [built.build.build_output]
+    )
+    return built
 
 
 def run_cdp(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:

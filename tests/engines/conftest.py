@@ -1,6 +1,7 @@
-"""Fixtures for the engine tests: the generated data, the DuckDB reference build
+"""Fixtures for the engine tests: the generated data and the DuckDB reference build
 both comparisons use (test_cross_engine.py with PostgreSQL, test_cross_engine_spark.py
-with Spark), and a real PostgreSQL 15 server started per session.
+with Spark), which are the suite's shared business (tests/business.py), and a real
+PostgreSQL 15 server started per session.
 
 The DuckDB build runs in a background thread from the moment a test first
 needs it, so that it overlaps the PostgreSQL build. The server itself
@@ -12,12 +13,13 @@ ETL tests share.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 
-from tests.engines.engine_builds import EngineBuild, base_env, generate, land_and_build
+from tests.business import Business
+from tests.engines.engine_builds import EngineBuild
 from tests.pg_server import PostgresServer, running_postgres
 
 __all__ = ["PostgresServer", "postgres_server"]
@@ -39,23 +41,20 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture(scope="session")
-def engine_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The generated landing files every engine lands and builds."""
-    data = tmp_path_factory.mktemp("engines") / "data"
-    generate(data)
-    return data
+def engine_data(shared_business_data: Path) -> Path:
+    """The generated landing files every engine lands and builds (read only):
+    the shared business's."""
+    return shared_business_data
 
 
 @pytest.fixture(scope="session")
-def duckdb_build_started(
-    engine_data: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Future[EngineBuild]]:
-    """The DuckDB reference build (`cdp ingest`, `cdp build`), running in the background."""
-    work = tmp_path_factory.mktemp("duckdb")
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        yield pool.submit(land_and_build, "duckdb", base_env(work, engine_data, "duckdb"), work)
+def duckdb_build_started(shared_business_started: Future[Business]) -> Future[Business]:
+    """The DuckDB reference build (`cdp ingest`, `cdp build`): the shared business's,
+    running in the background."""
+    return shared_business_started
 
 
 @pytest.fixture(scope="session")
-def duckdb_build(duckdb_build_started: Future[EngineBuild]) -> EngineBuild:
-    return duckdb_build_started.result()
+def duckdb_build(shared_business_started: Future[Business]) -> EngineBuild:
+    """The DuckDB reference build, finished (the tests check that it succeeded)."""
+    return shared_business_started.result().build

@@ -18,9 +18,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 CDP = Path(sys.executable).parent / "cdp"
 
-PEOPLE = 300
-SEED = 11
-END_DATE = "2026-06-30"
 COMPARED_SCHEMAS = ("staging", "marts")
 RAW_BOOKKEEPING = ("raw._landed_files", "raw._rejects")
 
@@ -65,7 +62,8 @@ class EngineBuild:
     ingest_seconds: float = 0.0
     build_seconds: float = 0.0
     build_ok: bool = False
-    build_output: str = ""
+    build_output: str = ""  # the end of `cdp build`'s output, for failure messages
+    build_log: str = ""  # all of it (stdout then stderr)
     built: set[str] = field(default_factory=set)  # "schema.name" of models built
     failed_nodes: list[str] = field(default_factory=list)  # errors and test failures
     failed_ids: set[str] = field(default_factory=set)
@@ -111,10 +109,11 @@ def run_cdp(
     )
 
 
-def generate(data_dir: Path) -> None:
+def generate(data_dir: Path, people: int, seed: int, end_date: str) -> None:
+    """`cdp generate` into data_dir, with the CLI's default share of broken rows."""
     env = base_env(data_dir.parent, data_dir, "duckdb")
     done = run_cdp(
-        ["generate", "--customers", str(PEOPLE), "--seed", str(SEED), "--end-date", END_DATE], env
+        ["generate", "--customers", str(people), "--seed", str(seed), "--end-date", end_date], env
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -131,6 +130,7 @@ def land_and_build(engine: str, env: dict[str, str], work: Path) -> EngineBuild:
     result.build_seconds = time.monotonic() - started
     result.build_ok = built.returncode == 0
     result.build_output = built.stdout[-6000:] + built.stderr[-3000:]
+    result.build_log = built.stdout + built.stderr
     results_file = work / "dbt_target" / "run_results.json"
     assert results_file.exists(), f"dbt wrote no run_results on {engine}:\n{result.build_output}"
     # Shown with pytest -s or -rP: how long each engine took.

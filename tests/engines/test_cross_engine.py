@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from cdp.landing import load_registry
+from tests.business import Business
 from tests.engines import digest
 from tests.engines.conftest import PostgresServer
 from tests.engines.engine_builds import (
@@ -38,7 +39,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def postgres_build(
     engine_data: Path,
-    duckdb_build_started: Future[EngineBuild],
+    duckdb_build_started: Future[Business],
     postgres_server: PostgresServer,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> EngineBuild:

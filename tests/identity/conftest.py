@@ -1,8 +1,12 @@
-"""A small generated business, landed and built once for the identity tests.
+"""The suite's shared business with crafted rows, its identity layer rebuilt once
+for the identity tests.
 
-Crafted raw rows are added before the build: a placeholder email shared by
-many people, empty and whitespace-only identifiers, Greek and Polish names.
-Tests that change data work on a copy of the warehouse.
+A copy of the shared business's warehouse (tests/business.py) gets crafted
+raw rows the generator does not make: a placeholder email shared by many
+people, empty and whitespace-only identifiers, Greek and Polish names. Then
+the identity seeds, intermediate and marts models are rebuilt on it (the
+staging models they read are views, so they see the new rows). Tests that
+change data work on a further copy of that warehouse.
 """
 
 from __future__ import annotations
@@ -13,14 +17,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
-from cdp_demo.sample_data import generate
 
-from cdp.landing import ingest
+from tests.business import Business
 
 REPO = Path(__file__).resolve().parents[2]
 DBT_PROJECT = REPO / "dbt_project"
@@ -193,22 +195,21 @@ def add_crafted_rows(warehouse: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def identity_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    """200 generated people plus crafted rows, built through the identity marts."""
+def identity_warehouse(
+    shared_business: Business, tmp_path_factory: pytest.TempPathFactory
+) -> Warehouse:
+    """The shared business plus crafted rows, its identity layer rebuilt."""
     work = tmp_path_factory.mktemp("identity")
-    data = work / "data"
-    warehouse = work / "warehouse.duckdb"
-    generate(data, customers=200, seed=5, end_date=date(2026, 6, 30), malformed_rate=0.0)
-    ingest(input_dir=data / "landing", warehouse_path=warehouse, dbt_project_dir=DBT_PROJECT)
+    warehouse = shared_business.copy_warehouse(work)
     add_crafted_rows(warehouse)
-    build(work, warehouse, ["+path:models/marts/identity"])
-    return Warehouse(warehouse, data / "ground_truth" / "record_persons.csv", work)
+    build(work, warehouse, IDENTITY_SELECTION)
+    return Warehouse(warehouse, shared_business.ground_truth / "record_persons.csv", work)
 
 
 @pytest.fixture
 def warehouse_copy(identity_warehouse: Warehouse, tmp_path: Path) -> Iterator[Path]:
     """A copy of the built warehouse a test may change and rebuild."""
-    copy = tmp_path / "warehouse.duckdb"
+    copy = tmp_path / "cdp.duckdb"
     shutil.copy(identity_warehouse.path, copy)
     yield copy
 

@@ -1,4 +1,11 @@
-"""One small generated business, landed and built once through Dagster, shared by the tests.
+"""The suite's shared business (tests/business.py), landed and built once more
+through Dagster, shared by the tests.
+
+This package keeps a build of its own: what it tests is the Dagster run itself
+(`full_run` materialising every asset, its checks and its sync), so the
+warehouse has to be written by Dagster. It lands a copy of the shared
+business's files; the shared business's `cdp ingest` + `cdp build` of the same
+files is the reference test_pipeline.py compares Dagster's tables with.
 
 The environment is changed for this package only (package-scoped fixtures restore it).
 
@@ -10,20 +17,18 @@ GX data docs, DAGSTER_HOME. The dbt manifest is written by
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
+import shutil
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.business import Business
+
 REPO = Path(__file__).resolve().parents[2]
-CDP = Path(sys.executable).parent / "cdp"
-PEOPLE = 300
-SEED = 11
 WEBHOOK_SECRET = "whsec-orchestration-test"
 SYNC_NAME = "vip_events_hook"
 SYNCS_YML = """
@@ -51,15 +56,11 @@ class Pipeline:
     env: dict[str, str]
     defs: Any
     result: Any  # ExecuteInProcessResult of the full run
-    reference: subprocess.Popen[str]  # `cdp ingest` + `cdp build` on the same files
+    reference: Business  # `cdp ingest` + `cdp build` on the same files
 
     @property
     def warehouse(self) -> Path:
         return Path(self.env["CDP_DUCKDB_PATH"])
-
-    @property
-    def reference_warehouse(self) -> Path:
-        return self.root / "reference" / "cdp.duckdb"
 
 
 def scratch_env(root: Path) -> dict[str, str]:
@@ -88,10 +89,15 @@ def sync_destination() -> Iterator[Any]:
 
 @pytest.fixture(scope="package")
 def orchestration_env(
-    tmp_path_factory: pytest.TempPathFactory, sync_destination: Any
+    tmp_path_factory: pytest.TempPathFactory,
+    sync_destination: Any,
+    shared_business_data: Path,
+    shared_business_started: Future[Business],
 ) -> Iterator[dict[str, str]]:
-    """Process environment pointing every path at a scratch folder, with the manifest
-    parsed and one sync (a segment to a webhook contract server) declared."""
+    """Process environment pointing every path at a scratch folder holding a copy of
+    the shared business's files, with the manifest parsed and one sync (a segment to
+    a webhook contract server) declared. The shared business's build is started
+    before, with the environment as it was."""
     root = tmp_path_factory.mktemp("orchestration")
     env = scratch_env(root)
     env["CDP_TEST_WEBHOOK_SECRET"] = WEBHOOK_SECRET
@@ -101,18 +107,9 @@ def orchestration_env(
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
     (root / "dagster_home").mkdir()
-    from cdp_demo.sample_data import generate
-
     from orchestration.prepare import prepare_manifest
 
-    generate(
-        out_dir=root / "data",
-        customers=PEOPLE,
-        seed=SEED,
-        end_date=date(2026, 6, 30),
-        malformed_rate=0.001,
-        progress=None,
-    )
+    shutil.copytree(shared_business_data, root / "data")
     prepare_manifest(retries=3, quiet=True)
     yield env
     for key, value in saved.items():
@@ -122,38 +119,17 @@ def orchestration_env(
             os.environ[key] = value
 
 
-def start_reference_run(root: Path, env: dict[str, str]) -> subprocess.Popen[str]:
-    """`cdp ingest` then `cdp build` into a second warehouse, in the background."""
-    ref_env = dict(os.environ) | env
-    ref_env["CDP_DUCKDB_PATH"] = str(root / "reference" / "cdp.duckdb")
-    ref_env["DBT_TARGET_PATH"] = str(root / "reference" / "dbt_target")
-    ref_env["DBT_LOG_PATH"] = str(root / "reference" / "dbt_logs")
-    log = (root / "reference.log").open("w")
-    return subprocess.Popen(
-        ["/bin/sh", "-c", f'"{CDP}" ingest && "{CDP}" build'],
-        env=ref_env,
-        cwd=REPO,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
 @pytest.fixture(scope="package")
-def pipeline(orchestration_env: dict[str, str]) -> Iterator[Pipeline]:
+def pipeline(orchestration_env: dict[str, str], shared_business: Business) -> Pipeline:
     """The whole graph materialised in-process once (the `full_run` job)."""
     from dagster import DagsterInstance
 
     from orchestration.defs.build import build_definitions
 
     root = Path(orchestration_env["CDP_DATA_DIR"]).parent
-    reference = start_reference_run(root, orchestration_env)
     defs = build_definitions()
     instance = DagsterInstance.ephemeral()
     result = defs.resolve_job_def("full_run").execute_in_process(
         instance=instance, raise_on_error=False
     )
-    yield Pipeline(root, orchestration_env, defs, result, reference)
-    if reference.poll() is None:
-        reference.terminate()
-        reference.wait(timeout=30)
+    return Pipeline(root, orchestration_env, defs, result, shared_business)

@@ -74,11 +74,9 @@ def _staging_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def test_same_tables_as_the_cdp_command(pipeline: Pipeline) -> None:
     """`cdp ingest` + `cdp build` (what `cdp run` does after generating) on the same files
-    gives the same staging tables, row for row, and the same number of customers."""
-    assert pipeline.reference.wait(timeout=300) == 0, (pipeline.root / "reference.log").read_text()[
-        -3000:
-    ]
-    with duckdb.connect(str(pipeline.reference_warehouse), read_only=True) as con:
+    (the shared business, tests/business.py) gives the same staging tables, row for row,
+    and the same number of customers."""
+    with duckdb.connect(str(pipeline.reference.warehouse), read_only=True) as con:
         con.execute(f"attach '{pipeline.warehouse}' as dagster (read_only)")
         tables = _staging_tables(con)
         assert len(tables) >= 12

@@ -138,7 +138,7 @@ def test_rerun_gives_identical_scores(scored_warehouse: Warehouse, tmp_path: Pat
         "order by model_name, metric_name, baseline_name"
     )
     evaluations_before = scored_warehouse.query(evaluations_sql)
-    copy = tmp_path / "warehouse.duckdb"
+    copy = tmp_path / "cdp.duckdb"
     shutil.copy(scored_warehouse.path, copy)
     settings = Settings(
         home=Path(scored_warehouse.env["CDP_HOME"]), data_dir=tmp_path, warehouse_path=copy

@@ -1,7 +1,8 @@
-"""One small generated business for the privacy tests, synced to two contract servers.
+"""The suite's shared business for the privacy tests, synced to two contract servers.
 
-`cdp generate`, `cdp ingest`, `cdp build` and `cdp sync` run as subprocesses
-in a package scratch folder (data, warehouse, dbt target, syncs.yml). Two
+The package works on a copy of the shared business (tests/business.py): its
+generated files, its warehouse and its dbt target are copied into a package
+scratch folder with a syncs.yml, and `cdp sync` runs as a subprocess. Two
 syncs send every customer (`marts.customers`): to a Mailchimp contract server
 as an audience gated on email-marketing consent, and to a webhook contract
 server in mirror mode with no consent purpose, so every person is at least
@@ -24,10 +25,10 @@ from typing import Any
 import duckdb
 import pytest
 
+from tests.business import Business as SharedBusiness
+
 REPO = Path(__file__).resolve().parents[2]
 CDP = Path(sys.executable).parent / "cdp"
-PEOPLE = 400
-SEED = 23
 MAILCHIMP_KEY = "privacytest-us6"
 WEBHOOK_SECRET = "whsec-privacy-test"
 TAG = "Everyone"
@@ -117,7 +118,9 @@ class Business:
 
 
 @pytest.fixture(scope="package")
-def business(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Business]:
+def business(
+    shared_business: SharedBusiness, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Business]:
     from cdp_demo.contract_servers import MailchimpContractServer, WebhookContractServer
 
     root = tmp_path_factory.mktemp("privacy")
@@ -142,8 +145,8 @@ def business(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Business]:
             "DBT_TARGET_PATH": str(root / "dbt_target"),
             "DBT_LOG_PATH": str(root / "dbt_logs"),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            # The three builds here (set-up, after the revoke, the erasure's rebuild)
-            # leave out dbt's unit tests, about a third of a build's dbt time: they
+            # The builds here (after the revoke, the erasure's rebuild) leave out
+            # dbt's unit tests, about a third of a build's dbt time: they
             # check SQL on inline rows, not this data, and run in the other builds
             # of the suite (test_cli, tests/engines).
             "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test",
@@ -152,10 +155,8 @@ def business(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Business]:
             "CDP_TEST_WEBHOOK_SECRET": WEBHOOK_SECRET,
         }
         business = Business(root, env, mailchimp, webhook)
-        business.cdp(
-            "generate", "--customers", str(PEOPLE), "--seed", str(SEED), "--malformed-rate", "0"
-        )
-        business.cdp("ingest")
-        business.cdp("build")
+        shared_business.copy_data(root / "data")
+        shared_business.copy_warehouse(business.warehouse.parent)
+        shared_business.copy_dbt_target(root / "dbt_target")
         business.cdp("sync")
         yield business

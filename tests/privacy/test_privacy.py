@@ -77,7 +77,7 @@ def subject(business: Business) -> dict[str, Any]:
             "last_name": person["last_name"],
             "synced_email": str(email).lower(),
         }
-    pytest.fail("no generated person fits: change SEED or PEOPLE in conftest.py")
+    pytest.fail("no generated person fits: change SEED or PEOPLE in tests/business.py")
 
 
 def _traces(business: Business, needles: list[str]) -> list[tuple[str, str, str, str]]:

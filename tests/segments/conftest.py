@@ -1,8 +1,9 @@
-"""Fixtures for the measures and segments tests: one small generated warehouse per module.
+"""Fixtures for the measures and segments tests: the suite's shared business.
 
-`cdp run` generates raw data, lands it in a throwaway DuckDB file and builds the
-dbt project as of the default `cdp__as_of_date` (2026-06-30, the generator's
-end date). Tests that change the warehouse copy it first.
+The shared business (tests/business.py: `cdp generate`, `cdp ingest`,
+`cdp build`, as `cdp run --no-sync` does) is built as of the default
+`cdp__as_of_date` (2026-06-30, the generator's end date). The package reads a
+copy of its warehouse; tests that change the warehouse copy it again.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import duckdb
 import pandas as pd
 import pytest
 
+from tests.business import Business
+
 REPO = Path(__file__).resolve().parents[2]
 DBT_PROJECT = REPO / "dbt_project"
 BIN = Path(sys.executable).parent
 AS_OF_DATE = "2026-06-30"
-CUSTOMERS = 300
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def make_env(root: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["CDP_HOME"] = str(REPO)
     env["CDP_DATA_DIR"] = str(root / "data")
-    env["CDP_DUCKDB_PATH"] = str(root / "warehouse.duckdb")
+    env["CDP_DUCKDB_PATH"] = str(root / "cdp.duckdb")
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     env["DBT_TARGET_PATH"] = str(root / "dbt_target")
     env["DBT_LOG_PATH"] = str(root / "dbt_logs")
@@ -70,20 +72,15 @@ def make_env(root: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="package")
-def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    """Generate, land and build a small warehouse once for the package."""
+def built_warehouse(
+    shared_business: Business, tmp_path_factory: pytest.TempPathFactory
+) -> Warehouse:
+    """A copy of the shared business's warehouse for the package's reading tests."""
     root = tmp_path_factory.mktemp("segments_warehouse")
     env = make_env(root)
-    result = subprocess.run(
-        [str(BIN / "cdp"), "run", "--customers", str(CUSTOMERS), "--no-sync"],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    return Warehouse(root / "warehouse.duckdb", env)
+    env["CDP_DATA_DIR"] = str(shared_business.data)
+    shared_business.copy_warehouse(root)
+    return Warehouse(root / "cdp.duckdb", env)
 
 
 @pytest.fixture
@@ -91,5 +88,5 @@ def warehouse_copy(built_warehouse: Warehouse, tmp_path: Path) -> Iterator[Wareh
     """A private copy of the built warehouse, safe to change."""
     env = make_env(tmp_path)
     env["CDP_DATA_DIR"] = built_warehouse.env["CDP_DATA_DIR"]
-    shutil.copy(built_warehouse.path, tmp_path / "warehouse.duckdb")
-    yield Warehouse(tmp_path / "warehouse.duckdb", env)
+    shutil.copy(built_warehouse.path, tmp_path / "cdp.duckdb")
+    yield Warehouse(tmp_path / "cdp.duckdb", env)
