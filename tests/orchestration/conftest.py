@@ -144,7 +144,7 @@ def pipeline(orchestration_env: dict[str, str]) -> Iterator[Pipeline]:
     """The whole graph materialised in-process once (the `full_run` job)."""
     from dagster import DagsterInstance
 
-    from orchestration.defs.build import build_definitions
+    from orchestration.definitions import load_definitions as build_definitions
 
     root = Path(orchestration_env["CDP_DATA_DIR"]).parent
     reference = start_reference_run(root, orchestration_env)
