@@ -219,6 +219,7 @@ def selected_nodes(settings: Settings, options: BuildOptions) -> set[str]:
         args += ["--exclude", *options.exclude]
     if options.vars:
         args += ["--vars", options.vars]
+    args += ["--indirect-selection", "cautious"]  # the tests the build will run
     described = " ".join(
         [f"--select {' '.join(options.select)}"] * bool(options.select)
         + [f"--exclude {' '.join(options.exclude)}"] * bool(options.exclude)

@@ -44,12 +44,14 @@ sys.exit(0 if result.success else 1)
 
 
 def _env(pipeline: Pipeline, root: Path) -> dict[str, str]:
+    """The package's environment on a copy of its warehouse, with no sync declared.
+    DBT_TARGET_PATH stays the package's: the Dagster definitions read its manifest
+    (dagster-dbt gives every dbt run its own folder under it)."""
     return (
         dict(os.environ)
         | pipeline.env
         | {
             "CDP_DUCKDB_PATH": str(root / "cdp.duckdb"),
-            "DBT_TARGET_PATH": str(root / "dbt_target"),
             "DBT_LOG_PATH": str(root / "dbt_logs"),
             "CDP_SYNCS_PATH": str(root / "no-syncs.yml"),
             "CDP_GX_DOCS_DIR": str(root / "gx"),
@@ -116,6 +118,7 @@ def test_a_dagster_build_marks_erasures_like_cdp_build(
     assert ERASURES_KEY not in {e.asset_key for e in result.get_asset_materialization_events()}
     assert _erasure_log(tmp_path / "dagster" / "cdp.duckdb") == awaiting
 
+    envs["cdp"]["DBT_TARGET_PATH"] = str(tmp_path / "cdp" / "dbt_target")
     cdp_build = _start([str(CDP), "build"], envs["cdp"], tmp_path / "cdp.log")
     dagster_build = _start(
         [sys.executable, "-c", DAGSTER_BUILD], envs["dagster"], tmp_path / "dagster.log"
