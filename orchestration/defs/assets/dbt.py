@@ -25,35 +25,33 @@ dbt_project = build_dbt_project()
 dbt_manifest = load_manifest(dbt_project)
 
 
-@dbt_assets(
-    manifest=dbt_manifest,
-    project=dbt_project,
-    dagster_dbt_translator=translator,
-    name="dbt_core",
-    exclude=f"{READS_SCORES} {SEGMENTS}",
-)
+def _on(name: str, select: str = "fqn:*", exclude: str | None = None):  # type: ignore[no-untyped-def]
+    """`@dbt_assets` of the prepared manifest for one selection (an op of that name)."""
+    return dbt_assets(
+        manifest=dbt_manifest,
+        project=dbt_project,
+        dagster_dbt_translator=translator,
+        name=name,
+        select=select,
+        exclude=exclude,
+    )
+
+
+def _build(context: AssetExecutionContext, dbt: DbtCliResource):  # type: ignore[no-untyped-def]
+    """`dbt build` of the op's selection (dagster-dbt passes it on)."""
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+@_on("dbt_core", exclude=f"{READS_SCORES} {SEGMENTS}")
 def dbt_core(context: AssetExecutionContext, dbt: DbtCliResource):  # type: ignore[no-untyped-def]
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from _build(context, dbt)
 
 
-@dbt_assets(
-    manifest=dbt_manifest,
-    project=dbt_project,
-    dagster_dbt_translator=translator,
-    name="dbt_scored",
-    select=READS_SCORES,
-    exclude=SEGMENTS,
-)
+@_on("dbt_scored", select=READS_SCORES, exclude=SEGMENTS)
 def dbt_scored(context: AssetExecutionContext, dbt: DbtCliResource):  # type: ignore[no-untyped-def]
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from _build(context, dbt)
 
 
-@dbt_assets(
-    manifest=dbt_manifest,
-    project=dbt_project,
-    dagster_dbt_translator=translator,
-    name="dbt_segments",
-    select=SEGMENTS,
-)
+@_on("dbt_segments", select=SEGMENTS)
 def dbt_segments(context: AssetExecutionContext, dbt: DbtCliResource):  # type: ignore[no-untyped-def]
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from _build(context, dbt)
