@@ -33,8 +33,10 @@ def _last_build_keys() -> list[AssetKey]:
 
 
 def _run_asset_keys(context: AssetExecutionContext) -> set[AssetKey]:
+    """The assets this run materialises: its own selection, else (empty when the whole
+    job runs) the job's."""
     selection = context.run.asset_selection
-    if selection is None:
+    if not selection:
         selection = context.job_def.asset_layer.selected_asset_keys
     return set(selection)
 
