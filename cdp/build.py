@@ -50,7 +50,13 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from cdp.config import Settings
-from cdp.dbt import DbtError, merge_run_results, read_run_results, run_dbt, run_results_path
+from cdp.dbt import (
+    DbtError,
+    manifest_path,
+    merge_run_results,
+    read_run_results,
+    run_dbt,
+)
 from cdp.predictions.features import (
     FEATURES_RELATION,
     RECOMMENDATION_EVALUATION_RELATION,
@@ -249,9 +255,9 @@ def _dbt_reason(message: str) -> str:
     return useful[0] if useful else message.splitlines()[0]
 
 
-def score_readers(manifest_path: Path) -> set[str]:
+def score_readers(path: Path) -> set[str]:
     """Every node downstream of the `predictions` source (what READS_SCORES selects)."""
-    manifest = json.loads(manifest_path.read_text())
+    manifest = json.loads(path.read_text())
     children: dict[str, list[str]] = manifest.get("child_map", {})
     pending = [
         uid
@@ -319,7 +325,7 @@ def build(
     if options.is_subset:
         say("resolving the selection (dbt ls)")
         selected = selected_nodes(settings, options)
-        manifest = run_results_path(settings).with_name("manifest.json")
+        manifest = manifest_path(settings)
         plan = subset_plan(options, selected, score_readers(manifest))
         say(f"the selection holds {len(selected)} node(s)")
     else:
@@ -383,8 +389,6 @@ def build(
 def _raise_if_scoring_blocked(settings: Settings, error: DbtError) -> None:
     from cdp.predictions.readiness import scoring_blockers
 
-    blockers = scoring_blockers(
-        read_run_results(settings), run_results_path(settings).with_name("manifest.json")
-    )
+    blockers = scoring_blockers(read_run_results(settings), manifest_path(settings))
     if blockers:
         raise BuildError(f"{error}; the scoring needs: {'; '.join(blockers)}") from error
