@@ -9,27 +9,22 @@ from __future__ import annotations
 import os
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from cdp.config import Settings
-from cdp.dbt import (
-    AFTER_SCORING,
-    BEFORE_SCORING,
-    DbtError,
-    manifest_path,
-    merge_run_results,
-    read_run_results,
-    run_dbt,
-    run_results_path,
-)
+from cdp.dbt import DbtError, manifest_path, run_dbt
 from cdp.demo import missing_demo
 from cdp.identity.cli import identity
 from cdp.privacy.cli import privacy
 from cdp.summary import collect_summary
 from reverse_etl.cli import sync
+
+if TYPE_CHECKING:
+    from cdp.build import BuildOptions
 
 DEFAULT_CUSTOMERS = 5_000
 DEFAULT_SEED = 42
@@ -141,67 +136,15 @@ def _do_ingest(settings: Settings, input_dir: Path) -> None:
     click.echo(result.render())
 
 
-def _do_build(settings: Settings, select: str | None, full_refresh: bool) -> None:
-    """`dbt build`; without a selection in three phases: dbt, scoring, dbt.
+def _do_build(settings: Settings, options: BuildOptions | None = None) -> None:
+    """The build routine (cdp/build.py) with progress lines; exit 1 when it fails."""
+    from cdp.build import BuildError, build
 
-    Phase 1 builds everything that does not read the `predictions` source,
-    phase 2 fits and scores the models (cdp/predictions) into it, phase 3 builds
-    what reads it. With --select, only that selection is built, no scoring.
-    Like one `dbt build`, a failure skips only what depends on it: when phase 1
-    fails on nodes the scoring does not read (cdp/predictions/readiness.py), phases
-    2 and 3 still run, and the command exits 1 afterwards.
-    """
-    from cdp.predictions import ScoringError, run_scoring
-    from cdp.predictions.readiness import scoring_blockers
-
-    refresh = ["--full-refresh"] if full_refresh else []
-    started_at = datetime.now(UTC).replace(tzinfo=None)
-    phase_1_error: DbtError | None = None
     try:
-        if select:
-            run_dbt(settings, ["build", "--select", select, *refresh])
-            return
-        progress = _Progress()
-        progress("phase 1/3: dbt build, everything before the scores")
-        try:
-            run_dbt(settings, ["build", *BEFORE_SCORING, *refresh])
-        except DbtError as exc:
-            blockers = scoring_blockers(
-                read_run_results(settings), run_results_path(settings).with_name("manifest.json")
-            )
-            if blockers:
-                raise DbtError(f"{exc}; the scoring needs: {'; '.join(blockers)}") from exc
-            phase_1_error = exc
-            progress("phase 1 failed on nodes the scoring does not read; scoring all the same")
-        before = read_run_results(settings)
-        progress("phase 2/3: scoring (churn, CLV) into the predictions schema")
-        result = run_scoring(settings, progress)
-        click.echo(result.render())
-        progress("phase 3/3: dbt build, what reads the scores")
-        try:
-            run_dbt(settings, ["build", *AFTER_SCORING, *refresh])
-        finally:
-            merge_run_results(settings, before)
-    except DbtError as exc:
-        _fail(str(exc), 1)
-    except ScoringError as exc:
-        _fail(f"scoring failed: {exc}", 1)
-    if phase_1_error is not None:
-        _fail(f"{phase_1_error} (phase 1; scoring and phase 3 ran)", 1)
-    _confirm_erasures_rebuilt(settings, started_at)
-
-
-def _confirm_erasures_rebuilt(settings: Settings, started_at: datetime) -> None:
-    """A complete build without errors is the rebuild that erasures awaiting one need."""
-    if settings.target != "duckdb" or not settings.warehouse_path.is_file():
-        return
-    import duckdb
-
-    from cdp.privacy.erase import mark_rebuilt_before
-
-    with duckdb.connect(str(settings.warehouse_path)) as con:
-        rebuilt = mark_rebuilt_before(con, started_at)
-    for erasure_id in rebuilt:
+        result = build(settings, options, _Progress())
+    except BuildError as exc:
+        _fail(str(exc), exc.exit_code)
+    for erasure_id in result.erasures_rebuilt:
         click.echo(
             f"erasure {erasure_id}: models rebuilt without the person; "
             "`cdp sync` then `cdp privacy finish` complete it"
@@ -264,19 +207,45 @@ def ingest(input_dir: Path | None) -> None:
 
 
 @main.command()
-@click.option("--select", default=None, help="dbt node selection, e.g. 'staging.shop'.")
+@click.option(
+    "--select",
+    "-s",
+    multiple=True,
+    help="dbt node selection, as `dbt build --select` takes it, e.g. '+customers' "
+    "or 'staging.shop'; repeat or separate with spaces for a union.",
+)
+@click.option("--exclude", multiple=True, help="dbt nodes to leave out, as `dbt --exclude`.")
+@click.option(
+    "--vars",
+    "dbt_vars",
+    default=None,
+    help="dbt vars as a YAML or JSON mapping, e.g. '{cdp__as_of_date: 2026-05-31}', "
+    "passed to every dbt step of the build (dbt_project/dbt_project.yml lists them).",
+)
 @click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
-def build(select: str | None, full_refresh: bool) -> None:
+def build(
+    select: tuple[str, ...], exclude: tuple[str, ...], dbt_vars: str | None, full_refresh: bool
+) -> None:
     """Build every dbt model with its tests (`dbt build`: seeds, models, tests).
 
-    Without --select it runs in three phases: dbt build of everything except
-    what reads the `predictions` source, the scoring step (churn probability
-    and 12-month CLV, written to the predictions schema), then dbt build of
-    the rest.
+    It runs in three phases: dbt build of everything except what reads the
+    `predictions` source, the scoring step (churn probability and 12-month
+    CLV, written to the predictions schema), then dbt build of the rest. A
+    complete build without errors marks the erasures awaiting their rebuild.
+
+    With --select or --exclude only the selection is built, with
+    `--indirect-selection cautious` (no test of a model outside it runs). The
+    scoring step then runs only when the selection builds one of its inputs
+    (int_prediction_windows, int_prediction_features,
+    int_prediction_recommendation_evaluation); selected models that read the
+    scores are built after it (or on the scores already there). A subset
+    build marks no erasure. A selection that matches nothing is an error.
     """
+    from cdp.build import BuildOptions
+
     settings = Settings.from_env()
     _step("build")
-    _do_build(settings, select, full_refresh)
+    _do_build(settings, BuildOptions.of(select, exclude, dbt_vars, full_refresh))
 
 
 def _do_sync(settings: Settings, demo: bool) -> None:
@@ -361,7 +330,7 @@ def run(
     _step("ingest")
     _do_ingest(settings, settings.landing_dir)
     _step("build")
-    _do_build(settings, None, False)
+    _do_build(settings)
     if not no_sync:
         _step("sync")
         _do_sync(settings, demo_destinations)

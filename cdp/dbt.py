@@ -37,8 +37,10 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def run_dbt(settings: Settings, args: Sequence[str], *, quiet: bool = False) -> None:
-    """Run `dbt <args>` on the project; raise DbtError when it fails."""
+def run_dbt(settings: Settings, args: Sequence[str], *, quiet: bool = False) -> str:
+    """Run `dbt <args>` on the project; raise DbtError when it fails.
+
+    With `quiet`, dbt's output is captured and returned (and part of the error)."""
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     command = [
         str(dbt_executable()),
@@ -60,12 +62,7 @@ def run_dbt(settings: Settings, args: Sequence[str], *, quiet: bool = False) -> 
     if completed.returncode != 0:
         detail = f"\n{completed.stdout}" if quiet and completed.stdout else ""
         raise DbtError(f"dbt {' '.join(args)} failed (exit {completed.returncode}){detail}")
-
-
-# `cdp build` runs dbt twice around the scoring step (cdp/predictions): first
-# everything that does not read the scores, then what does.
-BEFORE_SCORING = ["--exclude", "source:predictions+"]
-AFTER_SCORING = ["--select", "source:predictions+"]
+    return completed.stdout or ""
 
 
 def run_results_path(settings: Settings) -> Path:

@@ -148,14 +148,12 @@ def erase(
 
 
 def _rebuild(settings: Settings, progress: Callable[[str], None]) -> None:
-    from cdp.dbt import AFTER_SCORING, BEFORE_SCORING, DbtError, run_dbt
-    from cdp.predictions import ScoringError, run_scoring
+    """The complete build (cdp/build.py), which also marks these erasures rebuilt."""
+    from cdp.build import BuildError, build
 
     try:
-        run_dbt(settings, ["build", *BEFORE_SCORING], quiet=True)
-        run_scoring(settings, lambda _message: None)
-        run_dbt(settings, ["build", *AFTER_SCORING], quiet=True)
-    except (DbtError, ScoringError) as exc:
+        build(settings, quiet=True)
+    except BuildError as exc:
         _fail(f"rebuild failed; the raw rows are erased, run `cdp build` again: {exc}", 1)
     progress("rebuild done")
 

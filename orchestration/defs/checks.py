@@ -7,6 +7,10 @@ Blocking (a failure with ERROR stops everything downstream in the run): raw land
 `customers` (the golden table) and each segment. Consent is reported, not blocking.
 A check whose model is not in the dbt project is not defined; a table that should
 exist but does not fails the check with the reason.
+
+The check functions are plain functions (tested without Dagster); `defs()` makes
+them asset checks from the manifest and the landing registry when the
+definitions load.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -21,10 +25,12 @@ from dagster import (
     AssetChecksDefinition,
     AssetCheckSeverity,
     AssetKey,
+    Definitions,
     MetadataValue,
     asset_check,
     build_last_update_freshness_checks,
     build_sensor_for_freshness_checks,
+    definitions,
 )
 
 from cdp.landing import Registry
@@ -39,9 +45,9 @@ from expectations.suites import (
     build_raw_landing_suite,
     build_segment_suite,
 )
-from orchestration.defs.assets.dbt import model_asset_key, model_relation, segment_models
-from orchestration.defs.assets.ingestion import raw_asset_key
+from orchestration.defs.assets.ingestion import load_landing_registry, raw_asset_key
 from orchestration.defs.resources import WarehouseResource
+from orchestration.defs.translator import model_asset_key, model_relation, segment_models
 
 GOLDEN_MODEL = "customers"
 CONSENT_MODEL = "stg_consent__consent_events"
@@ -301,4 +307,18 @@ def freshness_checks(manifest: Mapping[str, Any], registry: Registry) -> list:
 def freshness_sensor(freshness: Sequence[AssetChecksDefinition]):  # type: ignore[no-untyped-def]
     return build_sensor_for_freshness_checks(
         freshness_checks=freshness, name="raw_freshness", minimum_interval_seconds=600
+    )
+
+
+@definitions
+def defs() -> Definitions:
+    """The checks of the prepared manifest and the declared raw tables, and the sensor
+    that evaluates the freshness checks."""
+    from orchestration.defs.assets.dbt import dbt_manifest
+
+    registry = load_landing_registry()
+    freshness = freshness_checks(dbt_manifest, registry)
+    return Definitions(
+        asset_checks=[*raw_landing_checks(registry), *model_checks(dbt_manifest), *freshness],
+        sensors=[freshness_sensor(freshness)],
     )

@@ -7,8 +7,10 @@ The manifest is NOT parsed at import: run `python -m orchestration.prepare`
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 from dagster_dbt import DbtProject
 
@@ -46,3 +48,23 @@ def manifest_path(project: DbtProject) -> Path:
             "(or `make dev`) first"
         )
     return path
+
+
+def load_manifest(project: DbtProject | None = None) -> dict[str, Any]:
+    """The prepared manifest as a dict (read, not parsed: no dbt runs)."""
+    path = manifest_path(project or build_dbt_project())
+    loaded: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+    return loaded
+
+
+class UnsupportedTarget(RuntimeError):
+    """The orchestration (landing, GX checks, baselines) reads and writes DuckDB only."""
+
+
+def require_duckdb_target() -> None:
+    target = settings().target
+    if target != "duckdb":
+        raise UnsupportedTarget(
+            f"CDP_TARGET={target}: the Dagster definitions support the duckdb target only "
+            "(see orchestration/README.md); unset CDP_TARGET to orchestrate the DuckDB warehouse"
+        )

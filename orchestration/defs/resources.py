@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dagster import ConfigurableResource, EnvVar
+from dagster import ConfigurableResource, Definitions, EnvVar, definitions, in_process_executor
 from dagster_dbt import DbtCliResource, DbtProject
 
 from cdp.dbt import dbt_executable
-from orchestration.defs.project import settings
+from orchestration.defs.project import build_dbt_project, settings
 
 
 class WarehouseResource(ConfigurableResource):
@@ -44,8 +44,9 @@ def _from_env(name: str, default: Path) -> str | EnvVar:
     return str(default)
 
 
-def build_resources(project: DbtProject) -> dict[str, object]:
+def build_resources(project: DbtProject | None = None) -> dict[str, object]:
     home = settings()
+    project = project or build_dbt_project()
     return {
         "warehouse": WarehouseResource(
             duckdb_path=_from_env("CDP_DUCKDB_PATH", home.warehouse_path)
@@ -57,3 +58,12 @@ def build_resources(project: DbtProject) -> dict[str, object]:
             dbt_executable=str(dbt_executable()),
         ),
     }
+
+
+@definitions
+def defs() -> Definitions:
+    return Definitions(
+        resources=build_resources(),
+        # One step at a time: DuckDB allows one writer per file.
+        executor=in_process_executor,
+    )

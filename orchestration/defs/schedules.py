@@ -6,15 +6,13 @@ import os
 
 from dagster import DefaultScheduleStatus, ScheduleDefinition
 
-from orchestration.defs.jobs import full_run_job
+from orchestration.defs import jobs
 
 daily_full_run = ScheduleDefinition(
     name="daily_full_run",
-    job=full_run_job,
+    job=jobs.full_run_job,
     cron_schedule=os.environ.get("CDP_DAILY_CRON", "0 3 * * *"),
     execution_timezone="UTC",
     default_status=DefaultScheduleStatus.STOPPED,
     description="Everything once a day, even when no new file arrived.",
 )
-
-schedules = [daily_full_run]

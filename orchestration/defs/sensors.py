@@ -22,17 +22,19 @@ from typing import Any
 from dagster import (
     AssetSelection,
     DefaultSensorStatus,
+    Definitions,
     RunFailureSensorContext,
     RunRequest,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
+    definitions,
     run_failure_sensor,
     sensor,
 )
 
 from cdp.landing import Registry
-from orchestration.defs.assets.ingestion import raw_asset_key
+from orchestration.defs.assets.ingestion import load_landing_registry, raw_asset_key
 from orchestration.defs.landing_files import scan, settled
 from orchestration.defs.project import settings
 
@@ -161,3 +163,10 @@ def run_failure_webhook(context: RunFailureSensorContext) -> None:
         return
     status = post_json(url, payload)
     context.log.info(f"posted failure of run {payload['run_id']} to the webhook ({status})")
+
+
+@definitions
+def defs() -> Definitions:
+    return Definitions(
+        sensors=[build_new_files_sensor(load_landing_registry()), run_failure_webhook]
+    )

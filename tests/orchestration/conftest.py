@@ -124,7 +124,7 @@ def pipeline(orchestration_env: dict[str, str], shared_business: Business) -> Pi
     """The whole graph materialised in-process once (the `full_run` job)."""
     from dagster import DagsterInstance
 
-    from orchestration.defs.build import build_definitions
+    from orchestration.definitions import load_definitions as build_definitions
 
     root = Path(orchestration_env["CDP_DATA_DIR"]).parent
     defs = build_definitions()

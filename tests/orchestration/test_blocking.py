@@ -45,7 +45,7 @@ def test_duplicate_customer_ids_block_the_downstream_sync(
             "create or replace table marts.customers as "
             "select * from marts.customers union all (select * from marts.customers limit 3)"
         )
-    from orchestration.defs.build import build_definitions
+    from orchestration.definitions import load_definitions as build_definitions
 
     gate = define_asset_job(
         "golden_gate",
@@ -80,7 +80,7 @@ def test_a_broken_raw_table_stops_dbt(
     warehouse = _copy_warehouse(pipeline, tmp_path, monkeypatch)
     with duckdb.connect(str(warehouse)) as con:
         con.execute("alter table raw.shop_customers rename column email to e_mail")
-    from orchestration.defs.build import build_definitions
+    from orchestration.definitions import load_definitions as build_definitions
 
     defs = build_definitions()
     stg = AssetKey(["staging", "stg_shop__customers"])

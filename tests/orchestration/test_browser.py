@@ -98,7 +98,7 @@ def webserver(orchestration_env: dict[str, str]) -> Iterator[str]:
 
 def _target_and_path() -> list[AssetKey]:
     """The chain to find drawn: raw table → staging → ... → customers → segment → sync."""
-    from orchestration.defs.build import build_definitions
+    from orchestration.definitions import load_definitions as build_definitions
 
     graph = build_definitions().get_repository_def().asset_graph
     sync = AssetKey(["syncs", SYNC_NAME])

@@ -29,7 +29,7 @@ _built: dict[str, object] = {}
 def _definitions():  # type: ignore[no-untyped-def]
     """Built once for this module (the environment does not change between its tests)."""
     if "defs" not in _built:
-        from orchestration.defs.build import build_definitions
+        from orchestration.definitions import load_definitions as build_definitions
 
         _built["defs"] = build_definitions()
     return _built["defs"]
@@ -90,11 +90,10 @@ def test_sync_assets_attach_to_their_model(
     orchestration_env: dict[str, str], tmp_path: Path
 ) -> None:
     """No sync YAML, no sync asset; a declared sync becomes syncs/<name> after its model."""
-    from orchestration.defs.assets.dbt import load_manifest
     from orchestration.defs.assets.syncs import build_sync_assets
-    from orchestration.defs.project import build_dbt_project
+    from orchestration.defs.project import load_manifest
 
-    manifest = load_manifest(build_dbt_project())
+    manifest = load_manifest()
     syncs_file = tmp_path / "syncs.yml"
     assert build_sync_assets(manifest, syncs_file) == []
     syncs_file.write_text(
@@ -116,8 +115,26 @@ def test_sync_assets_attach_to_their_model(
 def test_other_engines_are_refused_with_the_reason(
     orchestration_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from orchestration.defs.build import UnsupportedTarget, build_definitions
+    from orchestration.definitions import load_definitions as build_definitions
+    from orchestration.defs.project import UnsupportedTarget
 
     monkeypatch.setenv("CDP_TARGET", "postgres")
     with pytest.raises(UnsupportedTarget, match="CDP_TARGET=postgres"):
         build_definitions()
+
+
+def test_the_build_steps_hang_together(orchestration_env: dict[str, str]) -> None:
+    """The predictions asset sits between the features and what reads the scores, and
+    the erasure marking waits for every dbt asset and the predictions."""
+    from orchestration.defs.assets.privacy import BUILD_KEYS, ERASURES_KEY
+
+    graph = _definitions().get_repository_def().asset_graph
+    scores = AssetKey(["predictions", "customer_scores"])
+    assert graph.get(scores).group_name == "predictions"
+    assert AssetKey(["intermediate", "int_prediction_features"]) in graph.get(scores).parent_keys
+    assert (
+        scores in graph.get(AssetKey(["staging", "stg_predictions__customer_scores"])).parent_keys
+    )
+    assert AssetKey(["marts", "customers"]) in BUILD_KEYS and scores in BUILD_KEYS
+    assert set(graph.upstream_key_iterator(ERASURES_KEY)) >= BUILD_KEYS
+    assert graph.get(ERASURES_KEY).group_name == "privacy"

@@ -28,7 +28,7 @@ def landing(
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(pipeline.warehouse, warehouse)
     monkeypatch.setenv("CDP_DUCKDB_PATH", str(warehouse))
-    from orchestration.defs.build import build_definitions
+    from orchestration.definitions import load_definitions as build_definitions
 
     return data / "landing", build_definitions()
 

@@ -16,9 +16,11 @@ from dagster import (
     AssetKey,
     AssetSpec,
     Config,
+    Definitions,
     Failure,
     MaterializeResult,
     MetadataValue,
+    definitions,
     multi_asset,
 )
 from pydantic import Field
@@ -179,3 +181,9 @@ def _source_asset(source: str, tables: list[TableSpec], registry: Registry):  # 
 
 def load_landing_registry() -> Registry:
     return load_registry(settings().dbt_project_dir)
+
+
+@definitions
+def defs() -> Definitions:
+    """The ingestion assets of the tables declared when the definitions load."""
+    return Definitions(assets=build_ingestion_assets(load_landing_registry()))

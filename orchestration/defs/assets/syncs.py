@@ -13,11 +13,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, Failure, MaterializeResult, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    Definitions,
+    Failure,
+    MaterializeResult,
+    asset,
+    definitions,
+)
 
-from orchestration.defs.assets.dbt import model_asset_key
 from orchestration.defs.project import settings
 from orchestration.defs.resources import WarehouseResource
+from orchestration.defs.translator import model_asset_key
 
 GROUP = "syncs"
 
@@ -68,3 +76,11 @@ def _sync_asset(sync: Any, manifest: Mapping[str, Any]):  # type: ignore[no-unty
         )
 
     return _sync
+
+
+@definitions
+def defs() -> Definitions:
+    """The sync assets of the sync YAML as it is when the definitions load."""
+    from orchestration.defs.assets.dbt import dbt_manifest
+
+    return Definitions(assets=build_sync_assets(dbt_manifest))
