@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ import pytest
 from tests.business import Business
 
 REPO = Path(__file__).resolve().parents[2]
+CDP = Path(sys.executable).parent / "cdp"
 WEBHOOK_SECRET = "whsec-orchestration-test"
 SYNC_NAME = "vip_events_hook"
 SYNCS_YML = """
