@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.business import Business, build_business, business_env, generate_business
+from tests.engines.engine_builds import EngineBuild, base_env, land_and_build
 
 REPO = Path(__file__).resolve().parent.parent
 CDP = Path(sys.executable).parent / "cdp"
@@ -35,10 +36,18 @@ BUILDING_FIXTURES = frozenset(
 )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+SPARK_COLLECTED = pytest.StashKey[bool]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if BUILDING_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+    # The Spark tests run last, so that their build (minutes of JVM work, started
+    # in the background at the first test: spark_build_started) overlaps the rest.
+    spark = [item for item in items if item.get_closest_marker("spark")]
+    items[:] = [item for item in items if not item.get_closest_marker("spark")] + spark
+    config.stash[SPARK_COLLECTED] = bool(spark)
 
 
 @pytest.fixture
@@ -82,6 +91,37 @@ def shared_business(shared_business_started: Future[Business]) -> Business:
         built.build.failed_nodes or [built.build.build_output]
     )
     return built
+
+
+@pytest.fixture(scope="session", autouse=True)
+def spark_build_started(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Future[EngineBuild] | None]:
+    """The Spark cross-engine build (tests/engines/test_cross_engine_spark.py) of the
+    shared business's files, started in a background thread at the session's first
+    test when Spark tests are collected and CDP_TEST_SPARK=1; None otherwise. The
+    build runs in `cdp` subprocesses of its own (one JVM at a time for Spark's
+    metastore), beside the other tests' builds."""
+    spark_on = os.environ.get("CDP_TEST_SPARK") == "1"
+    wanted = spark_on and request.config.stash.get(SPARK_COLLECTED, False)
+    if not wanted or not _spark_installed():
+        yield None
+        return
+    data: Path = request.getfixturevalue("shared_business_data")
+    work = tmp_path_factory.mktemp("spark")
+    # Unit tests are left out on Spark (dbt's DBT_EXCLUDE_RESOURCE_TYPES, which
+    # `cdp build` passes on to each dbt phase): each one is a union of inline rows
+    # that Spark plans as hundreds of tasks (over two minutes per test on 2 cores).
+    # DuckDB and PostgreSQL run them.
+    env = base_env(work, data, "spark") | {"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        yield pool.submit(land_and_build, "spark", env, work)
+
+
+def _spark_installed() -> bool:
+    import importlib.util
+
+    return all(importlib.util.find_spec(name) for name in ("pyspark", "dbt.adapters.spark"))
 
 
 def run_cdp(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:

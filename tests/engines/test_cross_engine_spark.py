@@ -3,9 +3,11 @@
 Spark starts a JVM for every `cdp` step and runs each dbt node as Spark
 jobs, so this module takes several minutes: it is marked `spark` and runs
 only when CDP_TEST_SPARK=1, which `make test` (and so .ci/run) sets; `make
-test-spark` runs it alone. Landing, dbt and the digests each run in their
-own process, one after the other, because Spark's embedded Derby metastore
-admits one JVM at a time. The DuckDB build it is compared with is the one
+test-spark` runs it alone. Landing and dbt start in the background at the
+session's first test and these tests run last (tests/conftest.py), so the
+Spark build overlaps the rest of the suite. Landing, dbt and the digests each
+run in their own process, one after the other, because Spark's embedded Derby
+metastore admits one JVM at a time. The DuckDB build it is compared with is the one
 test_cross_engine.py compares PostgreSQL with (conftest.py).
 """
 
@@ -15,7 +17,7 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
+from concurrent.futures import Future
 
 import pytest
 
@@ -25,9 +27,7 @@ from tests.engines.engine_builds import (
     EXCLUDED_COLUMNS,
     REPO,
     EngineBuild,
-    base_env,
     check_models,
-    land_and_build,
     raw_relations,
     run_cdp,
     xfail_if_incomplete,
@@ -44,16 +44,13 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def spark_build(engine_data: Path, tmp_path_factory: pytest.TempPathFactory) -> EngineBuild:
+def spark_build(spark_build_started: Future[EngineBuild] | None) -> EngineBuild:
+    """The Spark build of the shared business's files, started in the background at
+    the session's first test (tests/conftest.py), finished."""
     pytest.importorskip("pyspark", reason="pyspark is not installed")
     pytest.importorskip("dbt.adapters.spark", reason="dbt-spark is not installed")
-    work = tmp_path_factory.mktemp("spark")
-    # Unit tests are left out on Spark (dbt's DBT_EXCLUDE_RESOURCE_TYPES, which
-    # `cdp build` passes on to each dbt phase): each one is a union of inline rows
-    # that Spark plans as hundreds of tasks (over two minutes per test on 2 cores).
-    # DuckDB and PostgreSQL run them.
-    env = base_env(work, engine_data, "spark") | {"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
-    return land_and_build("spark", env, work)
+    assert spark_build_started is not None, "the Spark build was not started"
+    return spark_build_started.result()
 
 
 def spark_digests(build: EngineBuild, relations: list[str]) -> dict[str, digest.TableDigest]:
