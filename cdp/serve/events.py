@@ -19,6 +19,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 CALL_TYPES = ("track", "identify", "page", "screen", "group", "alias")
 # analytics.js (analytics-next) posts each call to the first letter of its type.
 SHORT_PATHS = {name[0]: name for name in CALL_TYPES}
@@ -94,12 +96,6 @@ def parse_time(value: Any, field: str) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
-def format_time(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def corrected_timestamp(
     received_at: datetime, sent_at: datetime | None, original: datetime | None
 ) -> datetime:
@@ -119,7 +115,8 @@ def canonical_row(
     source_name: str,
     batch_sent_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """Validate one call and return its row (keys in COLUMNS order).
+    """Validate one call and return its row (keys in COLUMNS order; times as
+    aware UTC datetimes, which `encode_row` writes as RFC 3339 with `Z`).
 
     `call_type` is the endpoint's type (`/v1/track`); None for a batch item,
     whose own `type` decides."""
@@ -165,12 +162,17 @@ def canonical_row(
         "group_id": group_id,
         "previous_id": previous_id,
         "session_id": _id(session, "context.sessionId"),
-        "timestamp": format_time(corrected_timestamp(received_at, sent_at, original)),
-        "original_timestamp": format_time(original),
-        "sent_at": format_time(sent_at),
-        "received_at": format_time(received_at),
+        "timestamp": corrected_timestamp(received_at, sent_at, original),
+        "original_timestamp": original,
+        "sent_at": sent_at,
+        "received_at": received_at,
         "source_name": source_name,
         "properties": properties,
         "traits": traits,
         "context": context,
     }
+
+
+def encode_row(row: dict[str, Any]) -> bytes:
+    """One JSON line of the spool (orjson writes datetimes as `...Z`)."""
+    return orjson.dumps(row, option=orjson.OPT_UTC_Z | orjson.OPT_APPEND_NEWLINE)

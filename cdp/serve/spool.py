@@ -39,6 +39,8 @@ from pathlib import Path
 
 import orjson
 
+from cdp.serve.events import encode_row
+
 log = logging.getLogger("cdp.serve.spool")
 
 SEGMENT_SUFFIX = ".jsonl"
@@ -211,7 +213,7 @@ class Spool:
                 continue
             batch_ids.add(message_id)
             ids.append(message_id)
-            lines.append(orjson.dumps(row) + b"\n")
+            lines.append(encode_row(row))
         if lines:
             data = b"".join(lines)
             if self.disk_full():
