@@ -57,6 +57,8 @@ def _id(value: Any, field: str) -> str | None:
     """Segment ids are strings; libraries also send numbers."""
     if value is None:
         return None
+    if type(value) is str and len(value) <= 1024:  # the common case, first
+        return value.strip() or None
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise EventError(f"'{field}' must be a string, found {type(value).__name__}")
     text = str(value).strip()
@@ -74,8 +76,8 @@ def _text(value: Any, field: str) -> str | None:
 
 
 def _object(value: Any, field: str) -> dict[str, Any] | None:
-    if value is None:
-        return None
+    if value is None or type(value) is dict:
+        return value
     if not isinstance(value, dict):
         raise EventError(f"'{field}' must be an object, found {type(value).__name__}")
     return value

@@ -78,7 +78,7 @@ def test_clients_link_anonymous_sessions_to_the_person(
     work = tmp_path / "work"
     shared_business.copy_warehouse(work)
     shared_business.copy_dbt_target(work / "dbt_target")
-    (python_customer, python_email), (js_customer, js_email) = _two_customers(work / "cdp.duckdb")
+    (_, python_email), (_, js_email) = _two_customers(work / "cdp.duckdb")
 
     collector = Collector(data).start()
     try:
@@ -95,14 +95,15 @@ def test_clients_link_anonymous_sessions_to_the_person(
     built = run_cdp(["build"], env, timeout=1800)
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-2000:]
     with duckdb.connect(str(work / "cdp.duckdb"), read_only=True) as con:
-        linked = dict(
+        owners = dict(
             con.execute(
                 """
                 select identifier_value, customer_id
                 from marts.customer_identifiers
-                where identifier_type = 'anonymous_id' and identifier_value in (?, ?)
+                where (identifier_type = 'anonymous_id' and identifier_value in (?, ?))
+                    or (identifier_type = 'email' and identifier_value in (?, ?))
                 """,
-                [python_anonymous, js_anonymous],
+                [python_anonymous, js_anonymous, python_email, js_email],
             ).fetchall()
         )
         sources = con.execute(
@@ -111,4 +112,8 @@ def test_clients_link_anonymous_sessions_to_the_person(
             [python_anonymous, js_anonymous],
         ).fetchall()
     assert sources == [("app", 3), ("website", 3)]
-    assert linked == {python_anonymous: python_customer, js_anonymous: js_customer}
+    # Each anonymous session belongs to the customer holding the email it identified with.
+    assert python_anonymous in owners and js_anonymous in owners, owners
+    assert owners[python_anonymous] == owners[python_email]
+    assert owners[js_anonymous] == owners[js_email]
+    assert owners[python_email] != owners[js_email]
