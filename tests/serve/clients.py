@@ -45,14 +45,16 @@ PAGE = """<!doctype html>
     await analytics.ready();
     await analytics.page("Home", {{url: location.href}});
     await analytics.track("Product Viewed", {{product_id: "p-7", price: "19.90"}});
-    await analytics.identify({{email: "{email}", firstName: "Browser"}});
+    await analytics.identify({traits});
     return analytics.user().anonymousId();
   }})();
 </script></body></html>
 """
 
 
-def python_session(collector: Collector, key: str, email: str, anonymous_id: str) -> list[str]:
+def python_session(
+    collector: Collector, key: str, traits: dict[str, str], anonymous_id: str
+) -> list[str]:
     """Two anonymous calls and an identify through analytics-python; its errors."""
     from segment.analytics.client import Client
 
@@ -65,7 +67,7 @@ def python_session(collector: Collector, key: str, email: str, anonymous_id: str
     )
     client.page(anonymous_id=anonymous_id, name="Product", properties={"url": "/p/7"})
     client.track(anonymous_id=anonymous_id, event="Product Added", properties={"product_id": "p-7"})
-    client.identify(anonymous_id=anonymous_id, traits={"email": email, "firstName": "Python"})
+    client.identify(anonymous_id=anonymous_id, traits=traits)
     client.flush()
     client.join()
     return errors
@@ -96,7 +98,7 @@ def _site(html: str) -> Iterator[str]:
         server.server_close()
 
 
-def browser_session(collector: Collector, key: str, email: str) -> str:
+def browser_session(collector: Collector, key: str, traits: dict[str, str]) -> str:
     """Page, track and identify from analytics.js in Chromium; its anonymous id."""
     if not (BUNDLES / "standalone.js").is_file():
         pytest.fail("analytics-next is not installed: run `make vendor-js`")
@@ -104,7 +106,7 @@ def browser_session(collector: Collector, key: str, email: str) -> str:
         pytest.fail(f"{CHROMIUM} not found: apt-get install -y chromium (make test does this)")
     from playwright.sync_api import sync_playwright
 
-    html = PAGE.format(collector=collector.url, key=key, email=email)
+    html = PAGE.format(collector=collector.url, key=key, traits=json.dumps(traits))
     with _site(html) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
