@@ -140,6 +140,12 @@ def _baseline(folder: Path, total: int) -> dict:
     return out
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -226,7 +232,15 @@ def main() -> None:
         process, port = _start(scratch / "data", roll_seconds=5)
         try:
             for batch, concurrency in ((100, 16), (100, 64), (1, 16), (1, 64)):
+                cpu_before = _cpu_seconds(process.pid)
                 outcome = asyncio.run(_drive(port, batch, concurrency, args.duration))
+                cpu = _cpu_seconds(process.pid) - cpu_before
+                acked = outcome["events_per_second"] * outcome["seconds"]
+                # The server's own CPU per acknowledged event: steadier than wall
+                # time on a shared machine, and what one free core would give.
+                outcome["server_cpu_s"] = round(cpu, 2)
+                outcome["server_cpu_us_per_event"] = round(cpu / acked * 1e6, 1)
+                outcome["events_per_server_cpu_second"] = round(acked / cpu)
                 print(json.dumps(outcome), flush=True)
                 results["scenarios"].append(outcome)
         finally:
