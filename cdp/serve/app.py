@@ -53,6 +53,7 @@ def create_app(
         allow_headers=["Authorization", "Content-Type", "Content-Encoding", "X-Retry-Count"],
         max_age=86400,
     )
+    app.router.routes.extend(collect.routes)
     app.include_router(collect.router)
     app.include_router(analytics_js.router)
 
