@@ -24,14 +24,16 @@ from tests.serve.conftest import APP_KEY, WRITE_KEY, Collector, landed_rows
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Collector]:
-    collector = Collector(tmp_path_factory.mktemp("serve") / "data").start()
+    collector = Collector(
+        tmp_path_factory.mktemp("serve") / "data", {"CDP_COLLECT_ROLL_SECONDS": "0.2"}
+    ).start()
     yield collector
     collector.stop()
 
 
 def _rows_by_id(service: Collector) -> dict[str, dict]:
-    """Rows landed so far (segments roll every 0.5 s)."""
-    time.sleep(1.2)
+    """Rows landed so far (segments roll every 0.2 s)."""
+    time.sleep(0.6)
     return {row["message_id"]: row for row in landed_rows(service.landing_dir)}
 
 
@@ -205,7 +207,7 @@ def test_message_id_dedupe(service: Collector) -> None:
     assert first.json()["accepted"] == 1
     assert again.status_code == 200
     assert again.json() == {"success": True, "accepted": 0, "duplicates": 2}
-    time.sleep(1.2)
+    time.sleep(0.6)
     assert [row["message_id"] for row in landed_rows(service.landing_dir)].count(message_id) == 1
 
 
