@@ -1,8 +1,5 @@
 """`cdp serve`: the HTTP service (collection API now; profile API and customer page next).
 
-See cdp/serve/README.md and docs/collect.md."""
-
-from cdp.serve.app import create_app
-from cdp.serve.settings import ServeSettings, SettingsError
-
-__all__ = ["ServeSettings", "SettingsError", "create_app"]
+`cdp.serve.app.create_app(ServeSettings.from_env())` builds the app. Nothing is
+imported here, so that `cdp --help` and every other command do not pay for
+FastAPI's import. See cdp/serve/README.md and docs/collect.md."""

@@ -32,7 +32,8 @@ def serve(host: str, port: int) -> None:
     """
     import uvicorn
 
-    from cdp.serve import ServeSettings, SettingsError, create_app
+    from cdp.serve.app import create_app
+    from cdp.serve.settings import ServeSettings, SettingsError
 
     try:
         settings = ServeSettings.from_env()

@@ -14,8 +14,9 @@ import pytest
 import requests
 import uvicorn
 
-from cdp.serve import ServeSettings, create_app
+from cdp.serve.app import create_app
 from cdp.serve.keys import load_write_keys
+from cdp.serve.settings import ServeSettings
 from tests.serve.conftest import WRITE_KEY, basic, free_port
 
 
