@@ -55,3 +55,7 @@ def serve(host: str, port: int) -> None:
         limit_concurrency=int(os.environ.get("CDP_SERVE_MAX_CONNECTIONS", "4096")),
         timeout_graceful_shutdown=10,
     )
+
+
+if __name__ == "__main__":  # `python -m cdp.serve.cli`: the command without the cdp group's imports
+    serve()

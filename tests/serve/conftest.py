@@ -42,7 +42,13 @@ def basic(key: str) -> dict[str, str]:
 class Collector:
     """One `cdp serve` subprocess over `data_dir`."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, env: dict[str, str] | None = None, light: bool = False
+    ) -> None:
+        # light: `python -m cdp.serve.cli`, the same command without the imports
+        # of the whole `cdp` group (seconds per start under load; the kill test
+        # restarts a dozen times).
+        self.command = [sys.executable, "-m", "cdp.serve.cli"] if light else [str(CDP), "serve"]
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -74,7 +80,7 @@ class Collector:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [str(CDP), "serve", "--port", str(self.port)],
+                [*self.command, "--port", str(self.port)],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

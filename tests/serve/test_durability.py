@@ -46,7 +46,7 @@ def _ingest(data_dir: Path, tmp: Path) -> Counter[str]:
 
 
 def test_kill_9_at_many_points_lands_every_acknowledged_event_exactly_once(tmp_path: Path) -> None:
-    service = Collector(tmp_path / "data", {"CDP_COLLECT_ROLL_SECONDS": "0.2"}).start()
+    service = Collector(tmp_path / "data", {"CDP_COLLECT_ROLL_SECONDS": "0.2"}, light=True).start()
     acked: set[str] = set()
     sent: set[str] = set()
     lock = threading.Lock()
