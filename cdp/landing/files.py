@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +27,12 @@ class SourceFile:
 
     table: str
     path: Path
-    relative: str
+    relative: str  # always valid UTF-8: bytes of a name that are not show as \xNN
+
+    @property
+    def name_is_utf8(self) -> bool:
+        """Whether the file's name is valid UTF-8 (the database readers need it to be)."""
+        return is_utf8(str(self.path))
 
 
 @dataclass
@@ -36,6 +42,35 @@ class Discovery:
     files: dict[str, list[SourceFile]] = field(default_factory=dict)
     table_warnings: dict[str, list[str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+
+
+def is_utf8(name: str) -> bool:
+    """Whether a name from the file system decoded cleanly (no surrogate escapes)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown(name: str) -> str:
+    """A file system name as text that can be printed and stored: bad bytes as \\xNN."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def _kind(entry: Path) -> str:
+    """What a directory entry that is not a regular file or folder is, for warnings."""
+    try:
+        mode = entry.stat().st_mode
+    except OSError:
+        return "a broken symbolic link" if entry.is_symlink() else "cannot be examined"
+    if stat.S_ISFIFO(mode):
+        return "not a regular file (a FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "not a regular file (a socket)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "not a regular file (a device)"
+    return "not a regular file"
 
 
 def check_input_dir(input_dir: Path) -> None:
@@ -64,10 +99,12 @@ def discover(input_dir: Path, registry: Registry) -> Discovery:
             continue
         spec = registry.get(entry.name)
         if not entry.is_dir():
-            found.warnings.append(f"ignored {entry.name}: files belong in a sub-folder per table")
+            found.warnings.append(
+                f"ignored {shown(entry.name)}: files belong in a sub-folder per table"
+            )
         elif spec is None:
             found.warnings.append(
-                f"ignored sub-folder {entry.name}/: no raw table of that name is declared"
+                f"ignored sub-folder {shown(entry.name)}/: no raw table of that name is declared"
             )
         else:
             _discover_table(input_dir, entry, spec.extension, found)
@@ -83,11 +120,15 @@ def _discover_table(input_dir: Path, folder: Path, extension: str, found: Discov
         warnings.append(f"cannot list {table}/: {exc.strerror}")
         return
     for entry in entries:
-        relative = entry.relative_to(input_dir).as_posix()
+        relative = shown(entry.relative_to(input_dir).as_posix())
         if entry.name.startswith("."):
             continue
         if entry.is_file() and entry.suffix.lower() == extension:
             found.files[table].append(SourceFile(table, entry, relative))
+        elif entry.suffix.lower() == extension and not entry.is_dir():
+            warnings.append(
+                f"ignored {relative}: {_kind(entry)}; put the data in a regular file to land it"
+            )
         elif entry.is_dir():
             warnings.append(f"ignored {relative}/: sub-folders of a table folder are not read")
         else:
@@ -109,11 +150,19 @@ class FileStats:
 
 
 def inspect_file(path: Path) -> FileStats:
-    """Hash and measure a file in one streaming pass; raises OSError."""
+    """Hash and measure a file in one streaming pass; raises OSError.
+
+    Opened without blocking, and only read when it is a regular file: a FIFO
+    swapped in after discovery fails instead of waiting for a writer forever.
+    """
     digest = hashlib.sha256()
     size = line_break_bytes = 0
     bom = False
-    with path.open("rb") as handle:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(0, "not a regular file")
+    with os.fdopen(fd, "rb") as handle:
         while chunk := handle.read(_HASH_CHUNK):
             if size == 0:
                 bom = chunk.startswith(_UTF8_BOM)

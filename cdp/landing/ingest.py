@@ -72,6 +72,12 @@ def land_one(
     except OSError as exc:
         reason = f"cannot read file: {exc.strerror or exc}"
         return _failed(warehouse, spec, file, None, reason, loaded_at, say)
+    if not file.name_is_utf8:
+        reason = (
+            f"the file name is not valid UTF-8: rename {file.relative} to a UTF-8 name, "
+            "then run cdp ingest again"
+        )
+        return _failed(warehouse, spec, file, stats, reason, loaded_at, say)
     same = warehouse.landed_as(spec.name, stats.sha256)
     if same is not None:
         note = "" if same == file.relative else f" (same content as {same})"

@@ -21,13 +21,22 @@ from cdp.landing.engines.duckdb.sql import (
     column_type,
     csv_fields,
     file_path,
+    strict_json_valid,
     ident,
     literal,
 )
-from cdp.landing.manifest import RAW_RECORD_MAX_CHARS
 from cdp.landing.registry import DataType
 
 _VALUE_IN_REASON_CHARS = 80
+
+# A timestamp's whole shape: a date, then optionally 'T' or a space, a time of day
+# (hours 00-23, seconds optional, up to nine fractional digits, kept to microseconds) and an offset: Z,
+# or +-HH:MM / +-HHMM within the offsets in use on Earth (-14:00 to +14:00).
+_TIMESTAMP = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,9})?)?"
+    r"([Zz]|[+-]((0[0-9]|1[0-3]):?[0-5][0-9]|14:?00))?)?"
+)
 
 
 # --- values ---------------------------------------------------------------------------
@@ -40,7 +49,8 @@ def cast_text(value: str, data_type: DataType) -> str:
     as separator, optional exponent, rounded to the declared scale. Booleans:
     true/false/1/0/yes/no in any case. Dates: YYYY-MM-DD. Timestamps: a date,
     then 'T' or a space and a time with optional fraction and offset (Z,
-    +HH:MM); converted to UTC, no offset meaning UTC (the session time zone).
+    +HH:MM up to 14 hours, `_TIMESTAMP`); converted to UTC, no offset meaning
+    UTC (the session time zone).
     Spaces around a value are ignored.
     """
     name = data_type.name
@@ -54,7 +64,7 @@ def cast_text(value: str, data_type: DataType) -> str:
     if name == "date":
         return _guarded(value, r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "DATE")
     if name == "timestamp":
-        as_tz = _guarded(value, r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ].*)?", "TIMESTAMPTZ")
+        as_tz = _guarded(value, _TIMESTAMP, "TIMESTAMPTZ")
         return f"make_timestamp(epoch_us({as_tz}))"
     if name == "boolean":
         return (
@@ -136,8 +146,7 @@ def _stage(
         typed as (select *{typed_cols} from valued),
         checked as (select *, {reason} as reason from typed)
         select line_no, reason,
-               case when reason is not null
-                    then left({raw_record}, {RAW_RECORD_MAX_CHARS}) end as raw_record{outputs}
+               case when reason is not null then {raw_record} end as raw_record{outputs}
         from checked
     """
 
@@ -193,7 +202,7 @@ def stage_jsonl(
     transformed = f"json_transform(record, {_json_shape(columns)})" if columns else "null"
     sources = f"""
         with lines as (
-            select line_no, line as record, json_valid(line) as is_json,
+            select line_no, line as record, {strict_json_valid("line")} as is_json,
                    regexp_matches(line, '^{SPACE}*[{{]') as braced
             from {LINES} where not ({blank("line")})
         ),

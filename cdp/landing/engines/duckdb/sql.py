@@ -201,16 +201,35 @@ def csv_header() -> str:
     """
 
 
+# json_valid() also takes what JSON (RFC 8259) does not: trailing commas before
+# '}' or ']', and NaN, Infinity or inf as numbers. A valid line that could hold one
+# (the cheap first test) is checked again with its strings blanked out.
+_LENIENT_HINT = r"(?i),[ \t\r\n]*[\]}]|nan|inf"
+_JSON_STRING = r'"(?:[^"\\]|\\.)*"'
+_LENIENT_FOUND = r",[ \t\r\n]*[\]}]|[A-DF-Za-df-z]"  # after true/false/null are gone
+
+
+def strict_json_valid(expr: str) -> str:
+    """True when the text is valid JSON by RFC 8259, not only by DuckDB's lenient parser."""
+    blanked = f"regexp_replace({expr}, {literal(_JSON_STRING)}, '\"\"', 'g')"
+    words_gone = f"regexp_replace({blanked}, 'true|false|null', '', 'g')"
+    return (
+        f"(json_valid({expr}) and not (regexp_matches({expr}, {literal(_LENIENT_HINT)}) "
+        f"and regexp_matches({words_gone}, {literal(_LENIENT_FOUND)})))"
+    )
+
+
 def json_key_sets() -> str:
     """The distinct key lists of the file's JSON lines, first seen first.
 
     json_keys() gives [] for valid JSON that is not an object. (Invalid lines are
-    filtered out with json_valid() rather than caught with try(), which turns
-    slow, row by row, on every batch holding one.)
+    filtered out with strict_json_valid() rather than caught with try(), which
+    turns slow, row by row, on every batch holding one.)
     """
     return f"""
         with keyed as (
-            select line_no, json_keys(line) as keys from {LINES} where json_valid(line)
+            select line_no, json_keys(line) as keys from {LINES}
+            where {strict_json_valid("line")}
         )
         select keys from keyed where len(keys) > 0 group by keys order by min(line_no)
     """
