@@ -21,17 +21,18 @@ from cdp.landing.engines.duckdb.sql import (
     column_type,
     csv_fields,
     file_path,
-    strict_json_valid,
     ident,
     literal,
+    strict_json_valid,
 )
 from cdp.landing.registry import DataType
 
 _VALUE_IN_REASON_CHARS = 80
 
 # A timestamp's whole shape: a date, then optionally 'T' or a space, a time of day
-# (hours 00-23, seconds optional, up to nine fractional digits, kept to microseconds) and an offset: Z,
-# or +-HH:MM / +-HHMM within the offsets in use on Earth (-14:00 to +14:00).
+# (hours 00-23, seconds optional, up to nine fractional digits, kept to
+# microseconds) and an offset: Z, or +-HH:MM / +-HHMM within the offsets in use
+# on Earth (-14:00 to +14:00).
 _TIMESTAMP = (
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
     r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,9})?)?"

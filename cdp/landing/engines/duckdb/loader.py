@@ -16,7 +16,7 @@ import duckdb
 
 from cdp.landing.columns import ColumnPlan
 from cdp.landing.engines.duckdb import sql
-from cdp.landing.engines.duckdb.staging import drop_staging, one_line, stage_file
+from cdp.landing.engines.duckdb.staging import drop_staging, file_error, one_line, stage_file
 from cdp.landing.errors import FileFailed, LandingError
 from cdp.landing.files import FileStats, SourceFile
 from cdp.landing.manifest import (
@@ -170,7 +170,7 @@ class DuckDBWarehouse:
             with self._transaction():
                 return self._write(spec, file, stats, loaded_at, plan)
         except duckdb.Error as exc:
-            raise FileFailed(f"cannot be landed: {one_line(exc)}") from exc
+            raise FileFailed(f"cannot be landed: {file_error(exc, file)}") from exc
         finally:
             with suppress(duckdb.Error):
                 drop_staging(self._con)

@@ -24,6 +24,17 @@ def one_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
+UNREADABLE_PARQUET = (
+    "not a readable Parquet file (it may be truncated or not Parquet at all): "
+    "export it again from its source, then run cdp ingest again"
+)
+
+
+def file_error(exc: BaseException, file: SourceFile) -> str:
+    """A database error about a file in one line, naming it relative to the input folder."""
+    return one_line(exc).replace(str(file.path), file.relative)
+
+
 def drop_staging(con: Connection) -> None:
     """Drop the temporary tables and views of the previous file, in one round trip."""
     drops = [f"drop view if exists temp.{view}" for view in sql.TEMP_VIEWS]
@@ -101,16 +112,18 @@ def _stage_parquet(con: Connection, spec: TableSpec, file: SourceFile) -> Column
     try:
         schema = con.execute(sql.parquet_schema(path)).fetchall()
     except duckdb.Error as exc:
-        raise FileFailed(f"not a readable Parquet file: {one_line(exc)}") from exc
+        raise FileFailed(UNREADABLE_PARQUET) from exc
     types = {str(row[0]): str(row[1]) for row in schema}
     plan = plan_columns(spec, list(types), strict=True)
-    con.execute(
-        casting.stage_parquet(
-            path,
-            plan.columns,
-            [types[c.source] for c in plan.columns],
-            set(spec.required),
-            plan.missing_required_reason(),
-        )
+    statement = casting.stage_parquet(
+        path,
+        plan.columns,
+        [types[c.source] for c in plan.columns],
+        set(spec.required),
+        plan.missing_required_reason(),
     )
+    try:
+        con.execute(statement)
+    except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+        raise FileFailed(UNREADABLE_PARQUET) from exc  # a corrupt page or footer
     return plan

@@ -21,7 +21,7 @@ import duckdb
 
 from cdp.landing.columns import ColumnPlan
 from cdp.landing.engines.duckdb import sql
-from cdp.landing.engines.duckdb.staging import drop_staging, one_line, stage_file
+from cdp.landing.engines.duckdb.staging import drop_staging, file_error, stage_file
 from cdp.landing.errors import FileFailed
 from cdp.landing.files import FileStats, SourceFile
 from cdp.landing.manifest import LOADED_AT, SOURCE_FILE, SOURCE_LINE
@@ -124,7 +124,7 @@ class DuckDBValidator:
             )
             return StagedFile(plan, rows_path, rejects_path, rows_in, rejected)
         except duckdb.Error as exc:
-            raise FileFailed(f"cannot be landed: {one_line(exc)}") from exc
+            raise FileFailed(f"cannot be landed: {file_error(exc, file)}") from exc
         finally:
             with suppress(duckdb.Error):
                 drop_staging(self._con)
