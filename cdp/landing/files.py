@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,16 +138,77 @@ def _discover_table(input_dir: Path, folder: Path, extension: str, found: Discov
 
 @dataclass(frozen=True)
 class FileStats:
-    """What one pass over a file's bytes tells: its identity and its text size.
+    """What one pass over a file's bytes tells: its identity, text size and line breaks.
 
     `text_bytes` is the size less a UTF-8 BOM and every CR and LF byte: the bytes
     a line reader must return as line content, which lets the loader prove that
     it read every byte of a text file.
+
+    The line reader takes every CR and every LF byte as a line break, so a CRLF
+    pair reads as two: the empty "line" between its CR and its LF is not a line
+    of the file. `crlf_runs` lists those phantom lines (1-based, in the reader's
+    numbering) as runs `(first, count)` of every other line: first, first + 2,
+    ... (consecutive CRLF pairs). `reader_lines` is how many lines the reader
+    must return.
     """
 
     sha256: str
     size: int
     text_bytes: int
+    crlf_runs: tuple[tuple[int, int], ...] = ()
+    reader_lines: int = 0
+
+    @property
+    def phantom_lines(self) -> int:
+        return sum(count for _, count in self.crlf_runs)
+
+
+_BREAK = re.compile(rb"\r\n|\r|\n")
+
+
+class _BreakCounter:
+    """Counts line-break bytes and finds CRLF pairs, one chunk of a file at a time."""
+
+    def __init__(self) -> None:
+        self.breaks = 0  # CR and LF bytes so far
+        self.runs: list[list[int]] = []
+        self._pending_cr = False  # the last byte seen was a CR
+        self.tail = 0  # bytes after the last break
+
+    def _phantoms(self, first: int, count: int) -> None:
+        if count <= 0:
+            return
+        if self.runs and self.runs[-1][0] + 2 * self.runs[-1][1] == first:
+            self.runs[-1][1] += count
+        else:
+            self.runs.append([first, count])
+
+    def feed(self, chunk: bytes) -> None:
+        if self._pending_cr and chunk.startswith(b"\n"):
+            self._phantoms(self.breaks + 1, 1)  # the CR was break number self.breaks
+            self.breaks += 1
+            chunk = chunk[1:]
+            self.tail = 0
+        self._pending_cr = False
+        if not chunk:
+            return
+        cr, lf = chunk.count(b"\r"), chunk.count(b"\n")
+        last = max(chunk.rfind(b"\r"), chunk.rfind(b"\n"))
+        self.tail = len(chunk) - 1 - last if last >= 0 else self.tail + len(chunk)
+        if cr:
+            crlf = chunk.count(b"\r\n")
+            trailing_cr = chunk.endswith(b"\r")
+            if lf == crlf and cr == crlf + trailing_cr:  # only CRLF pairs (and a last CR)
+                self._phantoms(self.breaks + 2, crlf)
+                self.breaks += cr + lf
+            else:
+                for found in _BREAK.finditer(chunk):
+                    if found.end() - found.start() == 2:
+                        self._phantoms(self.breaks + 2, 1)
+                    self.breaks += found.end() - found.start()
+            self._pending_cr = trailing_cr
+        else:
+            self.breaks += lf
 
 
 def inspect_file(path: Path) -> FileStats:
@@ -156,8 +218,9 @@ def inspect_file(path: Path) -> FileStats:
     swapped in after discovery fails instead of waiting for a writer forever.
     """
     digest = hashlib.sha256()
-    size = line_break_bytes = 0
+    size = 0
     bom = False
+    counter = _BreakCounter()
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
@@ -168,6 +231,14 @@ def inspect_file(path: Path) -> FileStats:
                 bom = chunk.startswith(_UTF8_BOM)
             digest.update(chunk)
             size += len(chunk)
-            line_break_bytes += chunk.count(b"\n") + chunk.count(b"\r")
-    text_bytes = size - line_break_bytes - (len(_UTF8_BOM) if bom else 0)
-    return FileStats(digest.hexdigest(), size, text_bytes)
+            counter.feed(chunk)
+    bom_bytes = len(_UTF8_BOM) if bom else 0
+    text_bytes = size - counter.breaks - bom_bytes
+    tail = counter.tail - (bom_bytes if counter.breaks == 0 else 0)
+    return FileStats(
+        digest.hexdigest(),
+        size,
+        text_bytes,
+        crlf_runs=tuple((first, count) for first, count in counter.runs),
+        reader_lines=counter.breaks + (1 if tail > 0 else 0),
+    )

@@ -135,7 +135,8 @@ def cases() -> list[Case]:
             "orders",
             b"crlf_in_quotes.csv",
             (
-                f"{ORDERS_HEADER}\n{order(1)}\n{order(2, note=QUOTED_CRLF)}\n{order(3)}\n3x,,,,,\n"
+                f"{ORDERS_HEADER}\n{order(1)}\n{order(2, note=QUOTED_CRLF)}\n{order(3)}\n"
+                "3x,,2024-01-01,,,\n"
             ).encode(),
             {2: LOADED, 3: LOADED, 5: LOADED, 6: "column 'order_id': \"3x\" is not a valid bigint"},
         ),

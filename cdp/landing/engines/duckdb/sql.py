@@ -18,8 +18,12 @@ RECORDS = "_cdp_records"  # a view: over LINES, or over MULTILINE
 STAGED = "_cdp_staged"
 SCAN_ERRORS = "_cdp_scan_errors"
 SCAN_INFO = "_cdp_scans"
+CRLF_RUNS = "_cdp_crlf_runs"
 TEMP_VIEWS = (RECORDS,)
-TEMP_TABLES = (LINES, MULTILINE, STAGED, SCAN_ERRORS, SCAN_INFO)
+TEMP_TABLES = (LINES, MULTILINE, STAGED, SCAN_ERRORS, SCAN_INFO, CRLF_RUNS)
+# Up to this many runs of CRLF line breaks are numbered in the scan itself;
+# more (a file alternating CRLF and other breaks) are joined from a table.
+INLINE_RUNS = 32
 
 # A four-byte delimiter that text files do not contain, so that read_csv returns
 # each physical line whole (see scan_lines for what happens if one does).
@@ -70,20 +74,25 @@ def blank(expr: str) -> str:
 # --- reading text files ---------------------------------------------------------
 
 
-def scan_lines(path: str) -> str:
+def scan_lines(path: str, crlf_runs: Sequence[tuple[int, int]] = ()) -> str:
     """Physical lines of a text file as (line_no, line); a blank line is null or spaces.
 
     read_csv with no quote character and a delimiter that never occurs splits on
-    line breaks only (LF, CRLF or a lone CR, mixed as they come) and drops a UTF-8
-    BOM. Not being strict, it would cut a line at the delimiter without a word,
-    so the caller checks the bytes read against the file (`line_bytes`). Lines it
-    cannot read (invalid UTF-8, longer than MAX_LINE_BYTES) go to SCAN_ERRORS
-    instead of stopping the scan; the caller fails the file then.
+    line breaks only and drops a UTF-8 BOM. Told that lines end in LF, it takes
+    every CR and every LF byte as a break (its own detection of CRLF loses the
+    text after a lone CR), so a CRLF pair yields an empty phantom line between
+    its two bytes: `crlf_runs` (FileStats.crlf_runs, found while hashing) says
+    where, and those lines are dropped and the others numbered as the file's
+    lines: LF, CRLF and lone CR breaks, mixed as they come, count one each.
+
+    Not being strict, the reader would cut a line at the delimiter without a word,
+    so the caller checks the bytes and lines read against the file
+    (`line_bytes`). Lines it cannot read (invalid UTF-8, longer than
+    MAX_LINE_BYTES) go to SCAN_ERRORS instead of stopping the scan; the caller
+    fails the file then.
     """
-    return f"""
-        create temp table {LINES} as
-        select ordinality as line_no, line
-        from read_csv(
+    read = f"""
+        read_csv(
             {file_path(path)},
             columns = {{'line': 'VARCHAR'}},
             header = false,
@@ -91,12 +100,67 @@ def scan_lines(path: str) -> str:
             delim = {literal(_NO_DELIMITER)},
             quote = '',
             escape = '',
+            new_line = '\\n',
             strict_mode = false,
             max_line_size = {MAX_LINE_BYTES},
             store_rejects = true,
             rejects_table = {literal(SCAN_ERRORS)},
             rejects_scan = {literal(SCAN_INFO)}
-        ) with ordinality
+        ) with ordinality"""
+    if not crlf_runs:
+        return f"create temp table {LINES} as select ordinality as line_no, line from {read}"
+    if len(crlf_runs) > INLINE_RUNS:
+        return _scan_lines_joined(read)
+    before = 0
+    shifted, phantom = [], []
+    for first, count in crlf_runs:
+        shifted.append(
+            f"when ordinality >= {first} then "
+            f"{before} + least({count}, (ordinality - {first} + 1) // 2)"
+        )
+        phantom.append(
+            f"when ordinality >= {first} then "
+            f"(ordinality - {first}) % 2 = 0 and (ordinality - {first}) // 2 < {count}"
+        )
+        before += count
+    return f"""
+        create temp table {LINES} as
+        select ordinality - (case {" ".join(reversed(shifted))} else 0 end) as line_no, line
+        from {read}
+        where not (case {" ".join(reversed(phantom))} else false end)
+    """
+
+
+def _scan_lines_joined(read: str) -> str:
+    """scan_lines for a file with many CRLF runs: they are joined from CRLF_RUNS."""
+    return f"""
+        create temp table {LINES} as
+        with runs as (
+            select first, count,
+                   coalesce(sum(count) over (
+                       order by first rows between unbounded preceding and 1 preceding
+                   ), 0) as before
+            from {CRLF_RUNS}
+        ),
+        numbered as (
+            select r.ordinality, r.line, b.first, b.count, b.before
+            from {read} as r asof left join runs as b on r.ordinality >= b.first
+        )
+        select ordinality - coalesce(before + least(count, (ordinality - first + 1) // 2), 0)
+                   as line_no,
+               line
+        from numbered
+        where not coalesce((ordinality - first) % 2 = 0 and (ordinality - first) // 2 < count,
+                           false)
+        order by ordinality
+    """
+
+
+def crlf_runs_table() -> str:
+    """The table of CRLF runs `_scan_lines_joined` reads, from two list parameters."""
+    return f"""
+        create temp table {CRLF_RUNS} as
+        select unnest($1::BIGINT[]) as first, unnest($2::BIGINT[]) as count
     """
 
 
@@ -108,8 +172,8 @@ def first_scan_error() -> str:
 
 
 def line_bytes() -> str:
-    """Bytes of line content read, to compare with FileStats.text_bytes."""
-    return f"select coalesce(sum(strlen(line)), 0) from {LINES}"
+    """Lines and bytes of line content read, to compare with FileStats."""
+    return f"select count(*), coalesce(sum(strlen(line)), 0) from {LINES}"
 
 
 def _odd_quotes(expr: str) -> str:

@@ -57,9 +57,12 @@ def stage_file(
 
 def _scan_lines(con: Connection, file: SourceFile, stats: FileStats) -> None:
     try:
-        con.execute(sql.scan_lines(str(file.path)))
+        if len(stats.crlf_runs) > sql.INLINE_RUNS:
+            firsts, counts = zip(*stats.crlf_runs, strict=True)
+            con.execute(sql.crlf_runs_table(), [list(firsts), list(counts)])
+        con.execute(sql.scan_lines(str(file.path), stats.crlf_runs))
     except duckdb.IOException as exc:
-        raise FileFailed(f"cannot read file: {one_line(exc)}") from exc
+        raise FileFailed(f"cannot read file: {file_error(exc, file)}") from exc
     error = con.execute(sql.first_scan_error()).fetchone()
     if error is not None:
         line, kind, message = error
@@ -69,10 +72,13 @@ def _scan_lines(con: Connection, file: SourceFile, stats: FileStats) -> None:
             raise FileFailed(f"line {line} is longer than {sql.MAX_LINE_BYTES // 2**20} MiB")
         raise FileFailed(f"line {line} cannot be read: {message}")
     read = con.execute(sql.line_bytes()).fetchone()
-    if read is None or int(read[0]) != stats.text_bytes:
+    lines = stats.reader_lines - stats.phantom_lines
+    if read is None or (int(read[0]), int(read[1])) != (lines, stats.text_bytes):
         raise FileFailed(
             "the lines read do not add up to the file's size: it contains the "
-            "reserved byte sequence 1F 1E 1D 1C, or it changed while being read"
+            "reserved byte sequence 1F 1E 1D 1C, or it changed while being read; "
+            "remove that sequence or wait until the file is complete, then run cdp "
+            "ingest again"
         )
 
 
