@@ -166,7 +166,10 @@ def stage_csv(
     texts = [f"nullif(fields[{i}], '')" for i in range(1, len(columns) + 1)]
     n = len(columns)
     structural = [
-        ("unterminated", "'unterminated quoted value: the file ends inside quotes'"),
+        (
+            "unterminated",
+            "'unterminated quoted value: no closing quote before the end of the file'",
+        ),
         (
             "fields is null",
             "'malformed CSV quoting: a quote inside an unquoted value or text after a "

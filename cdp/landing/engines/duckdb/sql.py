@@ -176,24 +176,44 @@ def line_bytes() -> str:
     return f"select count(*), coalesce(sum(strlen(line)), 0) from {LINES}"
 
 
-def _odd_quotes(expr: str) -> str:
-    """True when a line holds an odd number of '"'."""
-    odd = '[^"]*"(?:[^"]*"[^"]*")*[^"]*'
-    return f"(contains({expr}, '\"') and regexp_full_match({expr}, {literal(odd)}))"
+# Framing CSV records from lines (RFC 4180, read leniently so that one stray
+# quote cannot swallow the lines after it): a quote opens a quoted value only at
+# the start of a field; inside, "" is a quote and a lone " closes the value. A
+# quote anywhere else (`ab"c`, or text after a closing quote) is malformed but
+# opens nothing. The grammar has one parse per line, so a full match tells
+# where a line ends: inside or outside quotes, from either state it starts in.
+_QUOTED_TEXT = r'(?:[^"]|"")*'
+_FRAME_FIELD = rf'(?:"{_QUOTED_TEXT}"(?:[^",][^,]*)?|[^",][^,]*|)'
+_OPEN_VALUE = rf'"{_QUOTED_TEXT}'
+# A line started outside quotes ends inside them.
+_OUT_TO_IN = rf"(?:{_FRAME_FIELD},)*{_OPEN_VALUE}"
+# A line started inside quotes ends inside them.
+_IN_TO_IN = rf'{_QUOTED_TEXT}(?:"(?:[^",][^,]*)?(?:,{_FRAME_FIELD})*,{_OPEN_VALUE})?'
 
 
-def has_odd_quote_line() -> str:
-    """Whether any line has an odd number of '"', i.e. a quoted value spans lines."""
-    return f"select coalesce(bool_or({_odd_quotes('line')}), false) from {LINES}"
+def _opens_quotes(expr: str) -> str:
+    """True when a line that starts outside quotes ends inside them."""
+    return f"(contains({expr}, '\"') and regexp_full_match({expr}, {literal(_OUT_TO_IN)}))"
+
+
+def has_open_quote_line() -> str:
+    """Whether any line leaves a quoted value open, i.e. a quoted value may span lines."""
+    return f"select coalesce(bool_or({_opens_quotes('line')}), false) from {LINES}"
 
 
 def csv_records(multiline: bool) -> list[str]:
     """Statements that define the view RECORDS: (line_no, record, unterminated).
 
-    Blank lines are not records. Without quoted line breaks every other line is a
-    record. Otherwise a line continues the record before it while the count of
-    '"' so far is odd, and a record still inside quotes at the end of the file is
-    `unterminated`.
+    Blank lines are not records. Without a line that leaves quotes open every
+    other line is a record. Otherwise a line continues the record before it
+    while that record is inside quotes. Each line is a function from the state
+    it starts in to the state it ends in (stay, flip, or end outside / inside
+    whatever the start), so the state at each line's start comes from window
+    functions: the last line before it whose end does not depend on its start,
+    and the flips since. The statements take one parameter: the lines that are
+    records on their own whatever the state (see `staging._stage_csv`), and a
+    record still inside quotes at the end of the file, or such a line that
+    leaves quotes open, is `unterminated`.
     """
     if not multiline:
         return [
@@ -201,34 +221,70 @@ def csv_records(multiline: bool) -> list[str]:
                 select line_no, line as record, false as unterminated
                 from {LINES} where not ({blank("line")})"""
         ]
+    before = "order by line_no rows between unbounded preceding and 1 preceding"
     grouped = f"""
         create temp table {MULTILINE} as
-        with parity as (
+        with lines as (
             select line_no, coalesce(line, '') as line,
-                   case when {_odd_quotes("line")} then 1 else 0 end as odd
+                   list_contains($1::BIGINT[], line_no) as alone
             from {LINES}
         ),
-        continued as (
-            select *, coalesce(sum(odd) over (
-                order by line_no rows between unbounded preceding and 1 preceding
-            ), 0) % 2 = 1 as continues
-            from parity
+        moves as (
+            select line_no, line, alone, {_opens_quotes("line")} as opens,
+                   case when alone then false
+                        when contains(line, '"') then {_opens_quotes("line")} end as from_out,
+                   case when alone then false
+                        when contains(line, '"')
+                        then regexp_full_match(line, {literal(_IN_TO_IN)})
+                        else true end as from_in
+            from lines
+        ),
+        kinds as (
+            select *, coalesce(from_out, false) as out_end,
+                   from_out is not distinct from from_in as fixed,
+                   coalesce(from_out and not from_in, false) as flips
+            from moves
+        ),
+        segments as (
+            select *,
+                   coalesce(sum(fixed::integer) over ({before}), 0) as segment,
+                   coalesce(last_value(case when fixed then out_end end ignore nulls)
+                            over ({before}), false) as segment_start
+            from kinds
+        ),
+        states as (
+            select *,
+                   segment_start <> (coalesce(sum(flips::integer) over (
+                       partition by segment {before}
+                   ), 0) % 2 = 1) as inside_at_start
+            from segments
         ),
         numbered as (
-            select *, sum(case when continues then 0 else 1 end) over (
-                order by line_no rows unbounded preceding
-            ) as record_id
-            from continued
+            select *,
+                   case when inside_at_start then from_in else out_end end as inside_at_end,
+                   sum(case when inside_at_start then 0 else 1 end) over (
+                       order by line_no rows unbounded preceding
+                   ) as record_id
+            from states
         )
         select min(line_no) as line_no,
                string_agg(line, chr(10) order by line_no) as record,
-               sum(odd) % 2 = 1 as unterminated
+               arg_max(coalesce(inside_at_end, false), line_no)
+                   or bool_or(alone and opens) as unterminated
         from numbered group by record_id
         order by line_no
     """
     view = f"""create temp view {RECORDS} as
         select * from {MULTILINE} where unterminated or not ({blank("record")})"""
     return [grouped, view]
+
+
+def open_record_start() -> str:
+    """The first line of a record the file ends inside of (none when all are closed)."""
+    return f"""
+        select line_no from {MULTILINE} where unterminated
+        order by line_no desc limit 1
+    """
 
 
 def csv_fields(record: str) -> str:

@@ -82,10 +82,44 @@ def _scan_lines(con: Connection, file: SourceFile, stats: FileStats) -> None:
         )
 
 
+# How many quoted values left open until the end of the file are each rejected
+# alone before the rest of the file is read one record per line.
+MAX_OPEN_QUOTE_ROUNDS = 20
+
+
+def _frame_csv_records(con: Connection) -> None:
+    """Frame the CSV records (view RECORDS) so that no open quote swallows the file.
+
+    A record the file ends inside of is cut back to its first line, rejected on
+    its own as unterminated, and the lines after it are framed again, as if that
+    line were not there; after MAX_OPEN_QUOTE_ROUNDS of those, every later line
+    is a record of its own.
+    """
+    found = con.execute(sql.has_open_quote_line()).fetchone()
+    if not (found and found[0]):
+        for statement in sql.csv_records(multiline=False):
+            con.execute(statement)
+        return
+    alone: list[int] = []
+    for _ in range(MAX_OPEN_QUOTE_ROUNDS + 1):
+        con.execute(f"drop view if exists {sql.RECORDS}; drop table if exists {sql.MULTILINE}")
+        grouped, view = sql.csv_records(multiline=True)
+        con.execute(grouped, [alone])
+        con.execute(view)
+        open_start = con.execute(sql.open_record_start()).fetchone()
+        if open_start is None or int(open_start[0]) in alone:
+            return
+        alone.append(int(open_start[0]))
+    last = con.execute(f"select coalesce(max(line_no), 0) from {sql.LINES}").fetchone()
+    alone += range(alone[-1] + 1, int(last[0] if last else 0) + 1)
+    con.execute(f"drop view if exists {sql.RECORDS}; drop table if exists {sql.MULTILINE}")
+    grouped, view = sql.csv_records(multiline=True)
+    con.execute(grouped, [alone])
+    con.execute(view)
+
+
 def _stage_csv(con: Connection, spec: TableSpec) -> ColumnPlan | None:
-    odd = con.execute(sql.has_odd_quote_line()).fetchone()
-    for statement in sql.csv_records(multiline=bool(odd and odd[0])):
-        con.execute(statement)
+    _frame_csv_records(con)
     header = con.execute(sql.csv_header()).fetchone()
     if header is None:
         return None
