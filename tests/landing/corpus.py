@@ -88,9 +88,8 @@ def _wide_json_line() -> Case:
         "\n".join([event(1), event(2, **keys), event(3, k0000=1)]).encode() + b"\n",
         {
             1: LOADED,
-            2: "1000 key(s) would add columns beyond the limit of 20 new columns per file "
-            "(CDP_LANDING_MAX_NEW_COLUMNS_PER_FILE), the first 'k0020': declare them in "
-            "the table's sources YAML or raise the limit",
+            2: "980 key(s) beyond the limit of 20 new columns per file, the first 'k0020': "
+            "declare them in _shop__sources.yml or raise CDP_LANDING_MAX_NEW_COLUMNS_PER_FILE",
             3: LOADED,
         },
     )

@@ -152,19 +152,34 @@ def _stage(
     """
 
 
+def _over_limit(condition: str, reason: str | None) -> list[tuple[str, str]]:
+    """The structural check for values in columns beyond the new-column limits."""
+    return [(condition, literal(reason))] if reason else []
+
+
 def stage_csv(
     columns: Sequence[SourceColumn],
     required: set[str],
     header_line: int,
     file_reason: str | None,
+    width: int,
+    over_limit: Sequence[SourceColumn] = (),
+    over_limit_reason: str | None = None,
 ) -> str:
-    """Stage the CSV records after the header; `columns` are the header's, in order."""
+    """Stage the CSV records after the header.
+
+    `columns` are the header's that land (each knows its position), `width` the
+    header's field count, `over_limit` the header's columns beyond the limits
+    of new columns: a record with a value in one of them is rejected.
+    """
     sources = f"""
         select line_no, record, unterminated, {csv_fields("record")} as fields
         from {RECORDS} where line_no > {header_line}
     """
-    texts = [f"nullif(fields[{i}], '')" for i in range(1, len(columns) + 1)]
-    n = len(columns)
+    texts = [f"nullif(fields[{c.position}], '')" for c in columns]
+    n = width
+    positions = ", ".join(str(c.position) for c in over_limit)
+    over = f"len(list_filter(list_select(fields, [{positions}]), v -> v <> '')) > 0"
     structural = [
         (
             "unterminated",
@@ -177,6 +192,7 @@ def stage_csv(
         ),
         (f"len(fields) < {n}", f"'missing columns: expected {n} fields, found ' || len(fields)"),
         (f"len(fields) > {n}", f"'too many columns: expected {n} fields, found ' || len(fields)"),
+        *_over_limit(over, over_limit_reason),
     ]
     return _stage(sources, columns, texts, required, structural, file_reason)
 
@@ -198,9 +214,17 @@ _JSON_KIND_NAMES = (
 
 
 def stage_jsonl(
-    columns: Sequence[SourceColumn], required: set[str], file_reason: str | None
+    columns: Sequence[SourceColumn],
+    required: set[str],
+    file_reason: str | None,
+    over_limit: Sequence[SourceColumn] = (),
+    over_limit_reason: str | None = None,
 ) -> str:
-    """Stage JSON lines: one object per non-blank line, keys matched exactly."""
+    """Stage JSON lines: one object per non-blank line, keys matched exactly.
+
+    An object holding a key of `over_limit` (new columns beyond the limits) is
+    rejected.
+    """
     # Two parses per good line: json_valid(), then json_transform(); a valid line
     # that starts with '{' is an object, json_type() names what the others are.
     transformed = f"json_transform(record, {_json_shape(columns)})" if columns else "null"
@@ -221,6 +245,8 @@ def stage_jsonl(
         ("kind is null", "'invalid JSON'"),
         ("kind <> 'OBJECT'", f"'not a JSON object: found ' || {_JSON_KIND_NAMES}"),
     ]
+    over_keys = ", ".join(literal(c.source) for c in over_limit)
+    structural += _over_limit(f"list_has_any(json_keys(record), [{over_keys}])", over_limit_reason)
     texts: list[str] = []
     overrides: dict[int, str] = {}
     for i, column in enumerate(columns, start=1):
@@ -252,13 +278,19 @@ def stage_parquet(
     source_types: Sequence[str],
     required: set[str],
     file_reason: str | None,
+    over_limit: Sequence[SourceColumn] = (),
+    over_limit_reason: str | None = None,
 ) -> str:
     """Stage Parquet rows; values already of the declared type pass as they are.
 
     Other values go through their text (nested values as JSON), like CSV values.
-    The raw record of a reject is the row as JSON.
+    The raw record of a reject is the row as JSON. A row with a value in a
+    column of `over_limit` (new columns beyond the limits) is rejected.
     """
     selected = "".join(f", p.{ident(c.source)} as s_{i}" for i, c in enumerate(columns, 1))
+    if over_limit:
+        any_value = " or ".join(f"p.{ident(c.source)} is not null" for c in over_limit)
+        selected += f", ({any_value}) as over_limit"
     sources = f"""
         select file_row_number + 1 as line_no, p as parquet_row{selected}
         from read_parquet({file_path(path)}) as p
@@ -278,4 +310,5 @@ def stage_parquet(
         elif target == "json" and nested:
             overrides[i] = f"to_json(s_{i})"
     raw_record = "to_json(parquet_row)::varchar"  # built for rejected rows only
-    return _stage(sources, columns, texts, required, [], file_reason, overrides, raw_record)
+    structural = _over_limit("over_limit", over_limit_reason)
+    return _stage(sources, columns, texts, required, structural, file_reason, overrides, raw_record)

@@ -391,6 +391,11 @@ def insert_rejects(table: str, rejects_table: str, loaded_at: str, source_file: 
     """
 
 
+def staged_good() -> str:
+    """Rows that land (no reject reason)."""
+    return f"select count(*) from {STAGED} where reason is null"
+
+
 def staged_counts() -> str:
     """Rows in and rows rejected."""
     return f"select count(*), count(reason) from {STAGED}"

@@ -7,12 +7,16 @@ A file that cannot be staged at all raises FileFailed with the reason.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
+
 import duckdb
 
 from cdp.landing.columns import ColumnPlan, plan_columns
 from cdp.landing.engines.duckdb import casting, sql
 from cdp.landing.errors import FileFailed
 from cdp.landing.files import FileStats, SourceFile
+from cdp.landing.limits import ColumnLimits
 from cdp.landing.registry import TableSpec
 
 Connection = duckdb.DuckDBPyConnection
@@ -43,16 +47,38 @@ def drop_staging(con: Connection) -> None:
 
 
 def stage_file(
-    con: Connection, spec: TableSpec, file: SourceFile, stats: FileStats
+    con: Connection,
+    spec: TableSpec,
+    file: SourceFile,
+    stats: FileStats,
+    existing: Collection[str] = (),
+    limits: ColumnLimits | None = None,
 ) -> ColumnPlan | None:
-    """Fill the staging table from the file; None for a CSV file without a header."""
+    """Fill the staging table from the file; None for a CSV file without a header.
+
+    `existing` are the raw table's columns now, which `limits` (the limits of
+    new columns, ColumnLimits() by default) count against.
+    """
     drop_staging(con)
+    cap = _Cap(spec, existing, limits or ColumnLimits())
     if spec.format == "parquet":
-        return _stage_parquet(con, spec, file)
+        return _stage_parquet(con, spec, file, cap)
     _scan_lines(con, file, stats)
     if spec.format == "csv":
-        return _stage_csv(con, spec)
-    return _stage_jsonl(con, spec)
+        return _stage_csv(con, spec, cap)
+    return _stage_jsonl(con, spec, cap)
+
+
+@dataclass(frozen=True)
+class _Cap:
+    """What a file's new columns are counted against."""
+
+    spec: TableSpec
+    existing: Collection[str]
+    limits: ColumnLimits
+
+    def __call__(self, plan: ColumnPlan) -> ColumnPlan:
+        return plan.capped(self.spec, self.existing, self.limits)
 
 
 def _scan_lines(con: Connection, file: SourceFile, stats: FileStats) -> None:
@@ -118,7 +144,7 @@ def _frame_csv_records(con: Connection) -> None:
     con.execute(view)
 
 
-def _stage_csv(con: Connection, spec: TableSpec) -> ColumnPlan | None:
+def _stage_csv(con: Connection, spec: TableSpec, cap: _Cap) -> ColumnPlan | None:
     _frame_csv_records(con)
     header = con.execute(sql.csv_header()).fetchone()
     if header is None:
@@ -126,41 +152,55 @@ def _stage_csv(con: Connection, spec: TableSpec) -> ColumnPlan | None:
     line_no, fields, unterminated = header
     if fields is None or unterminated:
         raise FileFailed(f"the header (line {line_no}) is not valid CSV")
-    plan = plan_columns(spec, fields, strict=True)
+    plan = cap(plan_columns(spec, fields, strict=True))
     con.execute(
         casting.stage_csv(
-            plan.columns, set(spec.required), int(line_no), plan.missing_required_reason()
+            plan.columns,
+            set(spec.required),
+            int(line_no),
+            plan.missing_required_reason(),
+            len(fields),
+            plan.over_limit,
+            plan.over_limit_reason,
         )
     )
     return plan
 
 
-def _stage_jsonl(con: Connection, spec: TableSpec) -> ColumnPlan:
+def _stage_jsonl(con: Connection, spec: TableSpec, cap: _Cap) -> ColumnPlan:
     key_sets = con.execute(sql.json_key_sets()).fetchall()
     keys = list(dict.fromkeys(str(key) for (keys,) in key_sets for key in keys))
-    plan = plan_columns(spec, keys, strict=False)
+    plan = cap(plan_columns(spec, keys, strict=False))
     con.execute(
-        casting.stage_jsonl(plan.columns, set(spec.required), plan.missing_required_reason())
+        casting.stage_jsonl(
+            plan.columns,
+            set(spec.required),
+            plan.missing_required_reason(),
+            plan.over_limit,
+            plan.over_limit_reason,
+        )
     )
     if not keys:  # no JSON object with a key: every row is rejected anyway, say it once
         return ColumnPlan(plan.columns, (), (), ())
     return plan
 
 
-def _stage_parquet(con: Connection, spec: TableSpec, file: SourceFile) -> ColumnPlan:
+def _stage_parquet(con: Connection, spec: TableSpec, file: SourceFile, cap: _Cap) -> ColumnPlan:
     path = str(file.path)
     try:
         schema = con.execute(sql.parquet_schema(path)).fetchall()
     except duckdb.Error as exc:
         raise FileFailed(UNREADABLE_PARQUET) from exc
     types = {str(row[0]): str(row[1]) for row in schema}
-    plan = plan_columns(spec, list(types), strict=True)
+    plan = cap(plan_columns(spec, list(types), strict=True))
     statement = casting.stage_parquet(
         path,
         plan.columns,
         [types[c.source] for c in plan.columns],
         set(spec.required),
         plan.missing_required_reason(),
+        plan.over_limit,
+        plan.over_limit_reason,
     )
     try:
         con.execute(statement)
