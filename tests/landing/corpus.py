@@ -79,6 +79,34 @@ def _unterminated_quote_mid_file() -> Case:
     )
 
 
+MALFORMED = "malformed CSV quoting: a quote inside an unquoted value or text after a closing quote"
+
+
+def _literal_quote_at_field_start() -> Case:
+    lines = [
+        ORDERS_HEADER,
+        order(1),
+        order(2, note='"oops'),  # opens a quoted value the next lines close badly
+        order(3),
+        order(4, note='say "hi"'),
+        order(5),
+    ]
+    return Case(
+        "quote_at_field_start_closed_badly",
+        "orders",
+        b"literal_quote.csv",
+        ("\n".join(lines) + "\n").encode(),
+        {
+            2: LOADED,
+            3: "malformed CSV quoting: the quoted value this line opens does not close into "
+            "a well-formed record; the lines after it are read again without it",
+            4: LOADED,
+            5: MALFORMED,
+            6: LOADED,
+        },
+    )
+
+
 def _wide_json_line() -> Case:
     keys = {f"k{i:04}": i for i in range(1000)}
     return Case(
@@ -122,6 +150,7 @@ def cases() -> list[Case]:
         ),
         _stray_quote(),
         _unterminated_quote_mid_file(),
+        _literal_quote_at_field_start(),
         Case(
             "crlf_and_lone_cr_mixed",
             "orders",

@@ -97,6 +97,7 @@ def test_the_whole_corpus_lands_and_every_file_adds_up(tmp_path: Path) -> None:
     [
         "stray_quote",
         "unterminated_quote_mid_file",
+        "quote_at_field_start_closed_badly",
         "crlf_and_lone_cr_mixed",
         "crlf_inside_quotes_of_lf_file",
         "offset_out_of_range",

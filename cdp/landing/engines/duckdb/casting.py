@@ -173,7 +173,7 @@ def stage_csv(
     of new columns: a record with a value in one of them is rejected.
     """
     sources = f"""
-        select line_no, record, unterminated, {csv_fields("record")} as fields
+        select line_no, record, unterminated, cut_back, {csv_fields("record")} as fields
         from {RECORDS} where line_no > {header_line}
     """
     texts = [f"nullif(fields[{c.position}], '')" for c in columns]
@@ -184,6 +184,11 @@ def stage_csv(
         (
             "unterminated",
             "'unterminated quoted value: no closing quote before the end of the file'",
+        ),
+        (
+            "cut_back",
+            "'malformed CSV quoting: the quoted value this line opens does not close "
+            "into a well-formed record; the lines after it are read again without it'",
         ),
         (
             "fields is null",

@@ -202,7 +202,7 @@ def has_open_quote_line() -> str:
 
 
 def csv_records(multiline: bool) -> list[str]:
-    """Statements that define the view RECORDS: (line_no, record, unterminated).
+    """Statements that define the view RECORDS: (line_no, record, unterminated, cut_back).
 
     Blank lines are not records. Without a line that leaves quotes open every
     other line is a record. Otherwise a line continues the record before it
@@ -210,15 +210,17 @@ def csv_records(multiline: bool) -> list[str]:
     it starts in to the state it ends in (stay, flip, or end outside / inside
     whatever the start), so the state at each line's start comes from window
     functions: the last line before it whose end does not depend on its start,
-    and the flips since. The statements take one parameter: the lines that are
-    records on their own whatever the state (see `staging._stage_csv`), and a
-    record still inside quotes at the end of the file, or such a line that
-    leaves quotes open, is `unterminated`.
+    and the flips since. The statements take two parameters, lines that are
+    records on their own whatever the state (see `staging._frame_csv_records`):
+    those that opened a record the file ended inside of, and those that opened
+    a malformed record spanning lines. A record still inside quotes at the end
+    of the file, or a line of the first kind that leaves quotes open, is
+    `unterminated`; a line of the second kind that does is `cut_back`.
     """
     if not multiline:
         return [
             f"""create temp view {RECORDS} as
-                select line_no, line as record, false as unterminated
+                select line_no, line as record, false as unterminated, false as cut_back
                 from {LINES} where not ({blank("line")})"""
         ]
     before = "order by line_no rows between unbounded preceding and 1 preceding"
@@ -226,18 +228,22 @@ def csv_records(multiline: bool) -> list[str]:
         create temp table {MULTILINE} as
         with lines as (
             select line_no, coalesce(line, '') as line,
-                   list_contains($1::BIGINT[], line_no) as alone
+                   list_contains($1::BIGINT[], line_no) as open_at_end,
+                   list_contains($2::BIGINT[], line_no) as cut
             from {LINES}
         ),
+        alone as (
+            select line_no, line, open_at_end, cut, open_at_end or cut as alone from lines
+        ),
         moves as (
-            select line_no, line, alone, {_opens_quotes("line")} as opens,
+            select line_no, line, alone, open_at_end, cut, {_opens_quotes("line")} as opens,
                    case when alone then false
                         when contains(line, '"') then {_opens_quotes("line")} end as from_out,
                    case when alone then false
                         when contains(line, '"')
                         then regexp_full_match(line, {literal(_IN_TO_IN)})
                         else true end as from_in
-            from lines
+            from alone
         ),
         kinds as (
             select *, coalesce(from_out, false) as out_end,
@@ -270,12 +276,15 @@ def csv_records(multiline: bool) -> list[str]:
         select min(line_no) as line_no,
                string_agg(line, chr(10) order by line_no) as record,
                arg_max(coalesce(inside_at_end, false), line_no)
-                   or bool_or(alone and opens) as unterminated
+                   or bool_or(open_at_end and opens) as unterminated,
+               bool_or(cut and opens) as cut_back,
+               count(*) as lines
         from numbered group by record_id
         order by line_no
     """
     view = f"""create temp view {RECORDS} as
-        select * from {MULTILINE} where unterminated or not ({blank("record")})"""
+        select line_no, record, unterminated, cut_back from {MULTILINE}
+        where unterminated or not ({blank("record")})"""
     return [grouped, view]
 
 
@@ -284,6 +293,20 @@ def open_record_start() -> str:
     return f"""
         select line_no from {MULTILINE} where unterminated
         order by line_no desc limit 1
+    """
+
+
+def malformed_multiline_starts(width: int, after_line: int) -> str:
+    """The first lines of records after `after_line` that span lines and do not split
+    into `width` fields: a quote that opened them was not meant as one."""
+    return f"""
+        with spanning as (
+            select line_no, {csv_fields("record")} as fields
+            from {MULTILINE} where lines > 1 and line_no > {after_line}
+        )
+        select line_no from spanning
+        where fields is null or len(fields) <> {width}
+        order by line_no
     """
 
 

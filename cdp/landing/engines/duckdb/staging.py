@@ -113,35 +113,48 @@ def _scan_lines(con: Connection, file: SourceFile, stats: FileStats) -> None:
 MAX_OPEN_QUOTE_ROUNDS = 20
 
 
-def _frame_csv_records(con: Connection) -> None:
-    """Frame the CSV records (view RECORDS) so that no open quote swallows the file.
+def _frame(con: Connection, open_at_end: list[int], cut: list[int]) -> None:
+    con.execute(f"drop view if exists {sql.RECORDS}; drop table if exists {sql.MULTILINE}")
+    grouped, view = sql.csv_records(multiline=True)
+    con.execute(grouped, [open_at_end, cut])
+    con.execute(view)
 
-    A record the file ends inside of is cut back to its first line, rejected on
-    its own as unterminated, and the lines after it are framed again, as if that
-    line were not there; after MAX_OPEN_QUOTE_ROUNDS of those, every later line
-    is a record of its own.
+
+def _frame_csv_records(con: Connection) -> None:
+    """Frame the CSV records (view RECORDS) so that no quote swallows the lines after it.
+
+    A quoted value may span lines, but a record that does so must be well formed:
+    a record the file ends inside of, or one spanning lines that does not split
+    into the header's number of fields, is cut back to its first line, rejected
+    on its own, and the lines after it are framed again, as if that line were not
+    there. After MAX_OPEN_QUOTE_ROUNDS rounds of that, every line after the last
+    one cut back is a record of its own.
     """
     found = con.execute(sql.has_open_quote_line()).fetchone()
     if not (found and found[0]):
         for statement in sql.csv_records(multiline=False):
             con.execute(statement)
         return
-    alone: list[int] = []
-    for _ in range(MAX_OPEN_QUOTE_ROUNDS + 1):
-        con.execute(f"drop view if exists {sql.RECORDS}; drop table if exists {sql.MULTILINE}")
-        grouped, view = sql.csv_records(multiline=True)
-        con.execute(grouped, [alone])
-        con.execute(view)
+    open_at_end: list[int] = []
+    cut: list[int] = []
+    for _ in range(MAX_OPEN_QUOTE_ROUNDS):
+        _frame(con, open_at_end, cut)
         open_start = con.execute(sql.open_record_start()).fetchone()
-        if open_start is None or int(open_start[0]) in alone:
+        new_open = [int(open_start[0])] if open_start else []
+        new_open = [line for line in new_open if line not in open_at_end]
+        new_cut: list[int] = []
+        header = con.execute(sql.csv_header()).fetchone()
+        if header is not None and header[1] is not None and not header[2]:
+            spanning = sql.malformed_multiline_starts(len(header[1]), int(header[0]))
+            found_cut = (int(line) for (line,) in con.execute(spanning).fetchall())
+            new_cut = [line for line in found_cut if line not in new_open]
+        if not new_open and not new_cut:
             return
-        alone.append(int(open_start[0]))
+        open_at_end += new_open
+        cut += new_cut
     last = con.execute(f"select coalesce(max(line_no), 0) from {sql.LINES}").fetchone()
-    alone += range(alone[-1] + 1, int(last[0] if last else 0) + 1)
-    con.execute(f"drop view if exists {sql.RECORDS}; drop table if exists {sql.MULTILINE}")
-    grouped, view = sql.csv_records(multiline=True)
-    con.execute(grouped, [alone])
-    con.execute(view)
+    cut += range(max(open_at_end + cut) + 1, int(last[0] if last else 0) + 1)
+    _frame(con, open_at_end, cut)
 
 
 def _stage_csv(con: Connection, spec: TableSpec, cap: _Cap) -> ColumnPlan | None:
