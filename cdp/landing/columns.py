@@ -155,7 +155,10 @@ def plan_columns(spec: TableSpec, source_names: Sequence[str], *, strict: bool) 
             problem = f"columns {taken[target]!r} and {source!r} both map to {target!r}"
         if problem:
             if strict:
-                raise FileFailed(f"bad header: {problem}")
+                raise FileFailed(
+                    f"bad header: {problem}: give every column a distinct name, "
+                    "then run cdp ingest again"
+                )
             ignored.append(f"ignored key {source!r}: {problem}")
             continue
         taken[target] = source

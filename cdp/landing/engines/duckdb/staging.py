@@ -93,9 +93,15 @@ def _scan_lines(con: Connection, file: SourceFile, stats: FileStats) -> None:
     if error is not None:
         line, kind, message = error
         if kind == "INVALID ENCODING":
-            raise FileFailed(f"not valid UTF-8 (first bad byte on line {line})")
+            raise FileFailed(
+                f"not valid UTF-8 (first bad byte on line {line}): export it as UTF-8 "
+                "(or convert it, e.g. iconv -f latin1 -t utf-8), then run cdp ingest again"
+            )
         if kind == "LINE SIZE OVER MAXIMUM":
-            raise FileFailed(f"line {line} is longer than {sql.MAX_LINE_BYTES // 2**20} MiB")
+            raise FileFailed(
+                f"line {line} is longer than {sql.MAX_LINE_BYTES // 2**20} MiB: check the "
+                "file's line breaks, or split that record, then run cdp ingest again"
+            )
         raise FileFailed(f"line {line} cannot be read: {message}")
     read = con.execute(sql.line_bytes()).fetchone()
     lines = stats.reader_lines - stats.phantom_lines
@@ -164,7 +170,10 @@ def _stage_csv(con: Connection, spec: TableSpec, cap: _Cap) -> ColumnPlan | None
         return None
     line_no, fields, unterminated = header
     if fields is None or unterminated:
-        raise FileFailed(f"the header (line {line_no}) is not valid CSV")
+        raise FileFailed(
+            f"the header (line {line_no}) is not valid CSV: fix its quoting, "
+            "then run cdp ingest again"
+        )
     plan = cap(plan_columns(spec, fields, strict=True))
     con.execute(
         casting.stage_csv(
