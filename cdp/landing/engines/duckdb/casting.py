@@ -73,7 +73,7 @@ def cast_text(value: str, data_type: DataType) -> str:
             f"when regexp_full_match({value}, '(?i){SPACE}*(false|no|0){SPACE}*') then false end"
         )
     if name == "json":
-        return f"case when json_valid({value}) then json({value}) end"
+        return f"case when {strict_json_valid(value)} then json({value}) end"
     raise ValueError(f"no cast for {data_type}")
 
 
