@@ -7,6 +7,8 @@ of `tests/test_landing.py`'s declarations:
 1. CSV, 6 columns, LF line breaks, 10% of rows with a quoted value (with a comma);
 2. the same CSV with CRLF line breaks;
 3. JSON lines, 6 keys;
+4. the CSV of 1. with one quoted value holding a line break (records are then
+   framed with window functions over every line);
 each with 0.1% broken rows. Then, for every repository checkout named, and
 alternating between them `--repeat` times, lands each file into an empty DuckDB
 file in a child process (PYTHONPATH pointing at that checkout) and records its
@@ -67,11 +69,13 @@ print(time.perf_counter() - started, result.rows_loaded, result.rows_rejected)
 """
 
 
-def _csv(path: Path, rows: int, newline: str, rng: random.Random) -> None:
+def _csv(path: Path, rows: int, newline: str, rng: random.Random, spanning: bool = False) -> None:
     with path.open("w", newline="") as out:
         out.write("order_id,email,ordered_at,total,is_gift,note" + newline)
         for i in range(rows):
             note = f'"gift, wrapped {i}"' if rng.random() < 0.1 else f"note {i}"
+            if spanning and i == rows // 2:
+                note = '"a value over\ntwo lines"'
             total = "abc" if rng.random() < 0.001 else f"{i % 1000}.{i % 100:02d}"
             out.write(
                 f"{i},p{i}@example.com,2024-01-{1 + i % 28:02d}T10:{i % 60:02d}:00Z,"
@@ -123,6 +127,7 @@ def main() -> None:
     parser.add_argument("repos", nargs="+", type=Path, help="checkouts of the repository")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", nargs="*", help="inputs whose name holds one of these")
     args = parser.parse_args()
     rng = random.Random(7)
     with tempfile.TemporaryDirectory(prefix="cdp-bench-landing-") as tmp:
@@ -135,8 +140,11 @@ def main() -> None:
             ("CSV, LF", lambda p: _csv(p, args.rows, "\n", rng)),
             ("CSV, CRLF", lambda p: _csv(p, args.rows, "\r\n", rng)),
             ("JSON lines", lambda p: _jsonl(p, args.rows, rng)),
+            ("CSV, LF, one value over two lines", lambda p: _csv(p, args.rows, "\n", rng, True)),
         ):
-            folder = root / name.replace(" ", "").replace(",", "_")
+            if args.only and not any(word in name for word in args.only):
+                continue
+            folder = root / "".join(ch for ch in name if ch.isalnum())
             table = "events" if name.startswith("JSON") else "orders"
             (folder / table).mkdir(parents=True)
             write(folder / table / ("part.jsonl" if table == "events" else "part.csv"))
