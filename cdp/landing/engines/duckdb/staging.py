@@ -114,8 +114,9 @@ def _scan_lines(con: Connection, file: SourceFile, stats: FileStats) -> None:
         )
 
 
-# How many quoted values left open until the end of the file are each rejected
-# alone before the rest of the file is read one record per line.
+# How many rounds of cutting records back to their first line (a quoted value
+# left open at the end of the file, a malformed record spanning lines) before
+# every later line is read as a record of its own.
 MAX_OPEN_QUOTE_ROUNDS = 20
 
 
