@@ -268,18 +268,24 @@ def csv_records(multiline: bool) -> list[str]:
         numbered as (
             select *,
                    case when inside_at_start then from_in else out_end end as inside_at_end,
-                   sum(case when inside_at_start then 0 else 1 end) over (
+                   sum(case when inside_at_start and not alone then 0 else 1 end) over (
                        order by line_no rows unbounded preceding
                    ) as record_id
             from states
+        ),
+        grouped as (
+            select min(line_no) as line_no,
+                   string_agg(line, chr(10) order by line_no) as record,
+                   arg_max(coalesce(inside_at_end, false), line_no)
+                       and not bool_or(alone) as ends_inside,
+                   bool_or(open_at_end and opens) as open_alone,
+                   bool_or(cut and opens) as cut_back,
+                   count(*) as lines
+            from numbered group by record_id
         )
-        select min(line_no) as line_no,
-               string_agg(line, chr(10) order by line_no) as record,
-               arg_max(coalesce(inside_at_end, false), line_no)
-                   or bool_or(open_at_end and opens) as unterminated,
-               bool_or(cut and opens) as cut_back,
-               count(*) as lines
-        from numbered group by record_id
+        select line_no, record, ends_inside, ends_inside or open_alone as unterminated,
+               cut_back, lines
+        from grouped
         order by line_no
     """
     view = f"""create temp view {RECORDS} as
@@ -288,11 +294,13 @@ def csv_records(multiline: bool) -> list[str]:
     return [grouped, view]
 
 
-def open_record_start() -> str:
-    """The first line of a record the file ends inside of (none when all are closed)."""
+def open_records() -> str:
+    """The first lines of records still inside quotes at their end, and whether each is
+    the file's last record (before a line cut back, a record can end inside too)."""
     return f"""
-        select line_no from {MULTILINE} where unterminated
-        order by line_no desc limit 1
+        select line_no, line_no = (select max(line_no) from {MULTILINE}) as last
+        from {MULTILINE} where ends_inside
+        order by line_no
     """
 
 

@@ -146,15 +146,14 @@ def _frame_csv_records(con: Connection) -> None:
     cut: list[int] = []
     for _ in range(MAX_OPEN_QUOTE_ROUNDS):
         _frame(con, open_at_end, cut)
-        open_start = con.execute(sql.open_record_start()).fetchone()
-        new_open = [int(open_start[0])] if open_start else []
-        new_open = [line for line in new_open if line not in open_at_end]
-        new_cut: list[int] = []
+        still_open = con.execute(sql.open_records()).fetchall()
+        new_open = [int(line) for line, last in still_open if last]
+        new_cut = [int(line) for line, last in still_open if not last]
         header = con.execute(sql.csv_header()).fetchone()
         if header is not None and header[1] is not None and not header[2]:
             spanning = sql.malformed_multiline_starts(len(header[1]), int(header[0]))
             found_cut = (int(line) for (line,) in con.execute(spanning).fetchall())
-            new_cut = [line for line in found_cut if line not in new_open]
+            new_cut += [line for line in found_cut if line not in new_open + new_cut]
         if not new_open and not new_cut:
             return
         open_at_end += new_open
