@@ -11,10 +11,15 @@ import duckdb
 import pytest
 
 from cdp.landing import IngestResult, ingest
-from tests.landing.corpus import LOADED, Case, cases, write_corpus
+from cdp.landing.engines.duckdb import staging
+from tests.landing.corpus import LOADED, MALFORMED, ORDERS_HEADER, Case, cases, order, write_corpus
 from tests.test_landing import SOURCES_YAML
 
 CASES = {case.name: case for case in cases()}
+CUT_BACK = (
+    "malformed CSV quoting: the quoted value this line opens does not close into a "
+    "well-formed record; the lines after it are read again without it"
+)
 
 
 def _project(root: Path) -> Path:
@@ -225,3 +230,34 @@ def test_a_broken_parquet_file_fails_with_what_to_do_and_no_absolute_path(
     (failed,) = result.tables["order_lines"].files
     assert failed.error == case.error
     assert str(tmp_path) not in result.render()
+
+
+def test_lines_that_each_open_a_quote_are_each_rejected_alone(tmp_path: Path) -> None:
+    body = [f'{i},a,2024-01-01,1,true,"x' for i in range(1, 31)] + ["31,a,2024-01-01,1,true,ok"]
+    case = Case("opening", "orders", b"opening.csv", "\n".join([ORDERS_HEADER, *body]).encode())
+    _land(tmp_path, [case])
+
+    got = _outcomes(tmp_path / "cdp.duckdb", case)
+    assert sorted(got) == list(range(2, 33))
+    assert got[32] == LOADED
+    assert {got[n] for n in range(2, 31)} == {CUT_BACK}
+    assert got[31] == "unterminated quoted value: no closing quote before the end of the file"
+    raw = _query(tmp_path / "cdp.duckdb", "select raw_record from raw._rejects")
+    assert all("\n" not in text for (text,) in raw)
+
+
+def test_after_the_last_round_every_line_is_a_record_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(staging, "MAX_OPEN_QUOTE_ROUNDS", 1)
+    lines = [ORDERS_HEADER, order(1, '"a'), order(2), order(3, '"b'), order(4, 'c"')]
+    case = Case("rounds", "orders", b"rounds.csv", "\n".join(lines).encode())
+    _land(tmp_path, [case])
+
+    # Without the cap, lines 4 and 5 would be one record (a value over two lines).
+    assert _outcomes(tmp_path / "cdp.duckdb", case) == {
+        2: CUT_BACK,
+        3: LOADED,
+        4: CUT_BACK,
+        5: MALFORMED,
+    }
