@@ -78,7 +78,10 @@ def land_one(
     try:
         stats = inspect_file(file.path)
     except OSError as exc:
-        reason = f"cannot read file: {exc.strerror or exc}"
+        reason = (
+            f"cannot read file: {exc.strerror or exc}: make it a readable regular file, "
+            "then run cdp ingest again"
+        )
         return _failed(warehouse, spec, file, None, reason, loaded_at, say)
     if not file.name_is_utf8:
         reason = (
