@@ -37,6 +37,7 @@ class SyncPlan:
             ("add", d.adds, "add"),
             ("update", d.changes, "change"),
             ("remove", d.removes, "remove"),
+            ("erase", d.erasures, "erase"),
         ):
             sample = self.samples.get(kind) or []
             more = f"  e.g. keys {', '.join(sample)}" if sample else ""
