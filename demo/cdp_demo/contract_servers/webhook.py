@@ -10,7 +10,8 @@ POST <path> with a JSON batch. The receiver:
 
 `members` holds the current record per key (enter/upsert/insert/update set it,
 exit/delete remove it; erase, an erased person, removes it and anything else held
-about the key: here, the record is all there is); `deliveries[(operation, key)]` counts applied operations.
+about the key: here, the record is all there is); `deliveries[(operation, key)]`
+counts applied operations.
 """
 
 from __future__ import annotations
