@@ -206,7 +206,7 @@ class KlaviyoContractServer(ContractServer):
                 "Exactly one of email, phone_number or id identifies the profile.",
                 "/data/attributes/profile/data",
             )
-        (field, value), = given.items()
+        ((field, value),) = given.items()
         doomed = [
             pid
             for pid, attrs in self.profiles.items()

@@ -285,9 +285,7 @@ class SalesforceContractServer(ContractServer):
             "update": "Id",
             "delete": "Id",
             "hardDelete": "Id",
-        }.get(
-            job["operation"]
-        )
+        }.get(job["operation"])
         if unknown or (needed and needed not in columns):
             problem = f"Field name not found : {unknown[0]}" if unknown else f"{needed} missing"
             job["errorMessage"] = f"InvalidBatch : {problem}"
