@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -126,7 +127,9 @@ def erase(
             assert requests_file is not None
             requests = read_requests(requests_file, requested_by, reason)
         with _connect(settings) as con:
-            results = erase_requests(con, requests, progress)
+            results = erase_requests(
+                con, requests, progress, settings.data_dir / "privacy" / "exports"
+            )
         ids = [r.erasure_id for r in results]
         if no_build:
             progress("rebuild skipped: run `cdp build`, then `cdp sync` and `cdp privacy finish`")
@@ -233,7 +236,8 @@ def export(email: str | None, phone: str | None, customer_id: str | None, out: P
         click.echo(text)
         return
     if out is None:
-        stamp = time.strftime("%Y%m%dT%H%M%S")
+        # the random part keeps two exports in one second apart (one used to overwrite)
+        stamp = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         out = settings.data_dir / "privacy" / "exports" / f"access-{stamp}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.touch(mode=0o600, exist_ok=True)

@@ -11,7 +11,11 @@ One request (or a batch) runs in one transaction over the warehouse:
    `customer_id` (incremental models such as segment_membership_history are
    never rebuilt, so this is what purges them);
 6. write `privacy.erasure_log`: who, when, why, rows deleted per table, the
-   hashed identifiers, the syncs that must send removes. No raw PII.
+   hashed identifiers, the syncs that must send removes. No raw PII;
+7. after the commit, delete the earlier access exports of the person
+   (`cdp privacy export` writes them to <data>/privacy/exports/access-*.json;
+   one is the person's when its `customer_ids` name an erased customer). An
+   export written elsewhere with `--out` is the requester's copy, not tracked.
 
 Then the caller rebuilds the dbt project (every derived model without them)
 and runs the syncs (destinations.py): the normal remove path takes them out of
@@ -25,6 +29,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 
@@ -62,6 +67,7 @@ class ErasureResult:
     rows_deleted: dict[str, int] = field(default_factory=dict)
     syncs_holding: dict[str, int] = field(default_factory=dict)
     unsearched_tables: list[str] = field(default_factory=list)
+    access_exports: list[Path] = field(default_factory=list)
 
     def render(self) -> str:
         """Counts only: never an identifier."""
@@ -73,6 +79,7 @@ class ErasureResult:
             "  raw rows deleted: "
             + (", ".join(f"{t} {n}" for t, n in sorted(raw.items())) or "none"),
             f"  derived rows deleted before the rebuild: {derived}",
+            f"  earlier access exports deleted: {len(self.access_exports)}",
             "  syncs holding them (removes on the next sync): "
             + (", ".join(f"{s} ({n})" for s, n in sorted(self.syncs_holding.items())) or "none"),
         ]
@@ -108,10 +115,33 @@ def ensure_privacy_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def access_exports_of(exports_dir: Path | None, customers: list[str]) -> list[Path]:
+    """The access exports in `exports_dir` whose `customer_ids` name one of `customers`.
+
+    A file that is not a readable export document is left alone (and not counted)."""
+    if exports_dir is None or not exports_dir.is_dir() or not customers:
+        return []
+    wanted = set(customers)
+    found = []
+    for path in sorted(exports_dir.glob("access-*.json")):
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError):
+            continue
+        ids = document.get("customer_ids") if isinstance(document, dict) else None
+        if isinstance(ids, list) and wanted.intersection(str(i) for i in ids):
+            found.append(path)
+    return found
+
+
 def erase_one(
-    con: duckdb.DuckDBPyConnection, request: ErasureRequest, now: datetime | None = None
+    con: duckdb.DuckDBPyConnection,
+    request: ErasureRequest,
+    now: datetime | None = None,
+    exports_dir: Path | None = None,
 ) -> ErasureResult:
-    """Steps 1-6 for one request, inside the caller's transaction."""
+    """Steps 1-6 for one request, inside the caller's transaction; the access exports
+    to delete (step 7, after the commit) are returned in the result."""
     ensure_privacy_tables(con)
     now = now or datetime.now(UTC).replace(tzinfo=None)
     erasure_id = f"er-{uuid.uuid4().hex[:12]}"
@@ -144,6 +174,8 @@ def erase_one(
         f"from {SUBJECT_KEYS}"
     ).fetchone()
     key_count, key_hashes = (int(row[0]), row[1]) if row else (0, "[]")
+    exports = access_exports_of(exports_dir, customers)
+    deleted["access_exports"] = len(exports)
     customer_hashes = con.execute(
         "select to_json(coalesce(list(sha256(customer_id) order by customer_id), [])) "
         "from privacy_subject_customers"
@@ -172,6 +204,7 @@ def erase_one(
         deleted,
         holding,
         unsearched,
+        exports,
     )
 
 
@@ -229,18 +262,25 @@ def _derived_customer_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def erase_requests(
-    con: duckdb.DuckDBPyConnection, requests: list[ErasureRequest], progress: Progress
+    con: duckdb.DuckDBPyConnection,
+    requests: list[ErasureRequest],
+    progress: Progress,
+    exports_dir: Path | None = None,
 ) -> list[ErasureResult]:
-    """Erase every request in one transaction: all of them or none."""
+    """Erase every request in one transaction: all of them or none; then delete the
+    people's access exports in `exports_dir` (files go only once the erasure holds)."""
     results = []
     con.execute("begin")
     try:
         for number, request in enumerate(requests, start=1):
-            result = erase_one(con, request)
+            result = erase_one(con, request, exports_dir=exports_dir)
             progress(f"request {number}/{len(requests)}: {result.render()}")
             results.append(result)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
+    for result in results:
+        for path in result.access_exports:
+            path.unlink(missing_ok=True)
     return results
