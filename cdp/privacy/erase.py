@@ -33,7 +33,12 @@ from pathlib import Path
 
 import duckdb
 
-from cdp.landing.tombstones import TABLE_KEYS, TOMBSTONES, text_email_predicate
+from cdp.landing.tombstones import (
+    TABLE_KEYS,
+    TOMBSTONES,
+    erased_predicate,
+    text_email_predicate,
+)
 from cdp.privacy import destinations
 from cdp.privacy.subject import (
     SUBJECT_KEYS,
@@ -68,6 +73,9 @@ class ErasureResult:
     syncs_holding: dict[str, int] = field(default_factory=dict)
     unsearched_tables: list[str] = field(default_factory=list)
     access_exports: list[Path] = field(default_factory=list)
+    attribution: dict[str, dict[str, int]] = field(default_factory=dict)
+    """table -> {"other_customers": n, "no_customer": m}: matched raw rows that identity
+    had not put on the person (found through their identifiers and devices)."""
 
     def render(self) -> str:
         """Counts only: never an identifier."""
@@ -83,6 +91,14 @@ class ErasureResult:
             "  syncs holding them (removes on the next sync): "
             + (", ".join(f"{s} ({n})" for s, n in sorted(self.syncs_holding.items())) or "none"),
         ]
+        if self.attribution:
+            lines.append(
+                "  found through their identifiers though identity put them elsewhere: "
+                + ", ".join(
+                    f"{t} {c['other_customers']} on other customers, {c['no_customer']} on none"
+                    for t, c in sorted(self.attribution.items())
+                )
+            )
         if self.unsearched_tables:
             lines.append(
                 "  WARNING: raw tables without erasure keys, not searched: "
@@ -113,6 +129,7 @@ def ensure_privacy_tables(con: duckdb.DuckDBPyConnection) -> None:
             status varchar,
             completed_at timestamp)"""
     )
+    con.execute(f"alter table {ERASURE_LOG} add column if not exists attribution json")
 
 
 def access_exports_of(exports_dir: Path | None, customers: list[str]) -> list[Path]:
@@ -155,6 +172,7 @@ def erase_one(
     )
     deleted: dict[str, int] = {}
     present = raw_tables(con)
+    attribution = _attribution(con, present)
     for table in TABLE_KEYS:
         if table in present:
             deleted[table] = _delete(con, f"raw.{quoted(table)}", raw_predicate(table))
@@ -181,7 +199,10 @@ def erase_one(
         "from privacy_subject_customers"
     ).fetchone()
     con.execute(
-        f"insert into {ERASURE_LOG} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?, null)",
+        f"""insert into {ERASURE_LOG} (erasure_id, requested_at, requested_by, reason,
+            request_type, request_hash, customer_hashes, identifier_hashes, rows_deleted,
+            syncs_holding, status, attribution)
+        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             erasure_id,
             now,
@@ -194,6 +215,7 @@ def erase_one(
             json.dumps(deleted, sort_keys=True),
             json.dumps(holding, sort_keys=True),
             "awaiting_rebuild",
+            json.dumps(attribution, sort_keys=True),
         ],
     )
     return ErasureResult(
@@ -205,6 +227,7 @@ def erase_one(
         holding,
         unsearched,
         exports,
+        attribution,
     )
 
 
@@ -235,6 +258,41 @@ def mark_rebuilt_before(con: duckdb.DuckDBPyConnection, started_at: datetime) ->
     ids = [str(row[0]) for row in rows]
     mark_rebuilt(con, ids)
     return ids
+
+
+def _attribution(con: duckdb.DuckDBPyConnection, present: list[str]) -> dict[str, dict[str, int]]:
+    """Per identity-source raw table: matched rows whose source record identity put on
+    another customer, or on none (not built yet, or linked by nothing identity uses).
+
+    A table is an identity source when its first record key is its own
+    (`<table>:<id>`), which is how `marts.customer_source_records` names it."""
+    if not relation_exists(con, "marts", "customer_source_records"):
+        return {}
+    found: dict[str, dict[str, int]] = {}
+    for table, keys in TABLE_KEYS.items():
+        if table not in present or not keys.records or keys.records[0][0] != table:
+            continue
+        template = keys.records[0][1]
+        names = [part.split("}", 1)[0] for part in template.split("{")[1:]]
+        record_id = template.format(**{n: f"r.{quoted(n)}" for n in names})
+        row = con.execute(
+            f"""with owners as (
+                select upper(trim(source_record_id)) as record_id, min(customer_id) as owner
+                from marts.customer_source_records where source_name = ? group by 1
+            )
+            select
+                count(*) filter (where o.owner is not null and o.owner not in
+                    (select customer_id from privacy_subject_customers)),
+                count(*) filter (where o.owner is null)
+            from raw.{quoted(table)} r
+            left join owners o on o.record_id = upper(trim(cast({record_id} as varchar)))
+            where {erased_predicate(table, lambda c: f"r.{quoted(c)}", SUBJECT_KEYS)}""",
+            [table],
+        ).fetchone()
+        elsewhere, nowhere = (int(row[0]), int(row[1])) if row else (0, 0)
+        if elsewhere or nowhere:
+            found[table] = {"other_customers": elsewhere, "no_customer": nowhere}
+    return found
 
 
 def _delete(con: duckdb.DuckDBPyConnection, relation: str, where: str) -> int:

@@ -168,6 +168,23 @@ def revoker(business: Business, subject: dict[str, Any]) -> dict[str, str]:
     pytest.fail("nobody eligible in the Mailchimp audience")
 
 
+def _web_event(
+    message_id: str, kind: str, device: str, traits: dict[str, str] | None
+) -> dict[str, Any]:
+    return {
+        "message_id": message_id,
+        "type": kind,
+        "event": None,
+        "anonymous_id": device,
+        "user_id": None,
+        "session_id": "zz-session",
+        "timestamp": "2026-06-30T09:00:00",
+        "properties": {"url": "https://www.lumenandoak.example/"},
+        "traits": traits,
+        "context": {"device_type": "web", "page_url": "https://www.lumenandoak.example/"},
+    }
+
+
 def _land(business: Business, table: str, name: str, rows: list[dict[str, Any]]) -> None:
     folder = business.landing / table
     text = "".join(json.dumps(row) + "\n" for row in rows)
@@ -274,6 +291,41 @@ def test_erasure_leaves_no_trace_in_warehouse_or_destinations(
         "2026-06-30T09:00:00Z\n",
         encoding="utf-8",
     )
+    # Records identity would not put on the person: a new device whose only link is
+    # one identify call with their email (its page view carries nothing of them), and
+    # a consent event naming their record in the collecting system but another address.
+    systems = {"shop_customers": "shop", "crm_contacts": "crm", "email_subscribers": "email"}
+    table, record_id = next((t, r) for t, r in subject["records"] if t in systems)
+    device = "zz-erasure-device-0001"
+    _land(
+        business,
+        "web_events",
+        "zz_privacy_test_device.jsonl",
+        [
+            _web_event("zz-msg-identify", "identify", device, {"email": subject["email"]}),
+            _web_event("zz-msg-page", "page", device, None),
+        ],
+    )
+    _land(
+        business,
+        "consent_events",
+        "zz_privacy_test_consent.jsonl",
+        [
+            {
+                "consent_event_id": "zz-consent-elsewhere",
+                "subject_email": "zz-someone-else@example.org",
+                "subject_phone": None,
+                "source_system": systems[table],
+                "source_record_id": record_id,
+                "channel": "email",
+                "purpose": "marketing",
+                "status": "granted",
+                "method": "checkbox",
+                "occurred_at": "2026-06-30T09:00:00",
+                "confirmed_at": None,
+            }
+        ],
+    )
     business.cdp("ingest")
 
     output = business.cdp(
@@ -301,14 +353,26 @@ def test_erasure_leaves_no_trace_in_warehouse_or_destinations(
 
     # Every table of every schema: no email, phone or name left.
     assert _traces(business, needles) == []
+    # Found by every identifier of the erased records, devices included.
+    assert business.query(
+        "select count(*) from raw.web_events where anonymous_id = ?", [device]
+    ) == [(0,)]
+    assert business.query(
+        "select count(*) from raw.consent_events where consent_event_id = 'zz-consent-elsewhere'"
+    ) == [(0,)]
 
     # The audit record: who, what, where, with hashes only.
     log = business.query(
         "select requested_by, reason, status, rows_deleted::varchar, destinations::varchar, "
-        "identifier_hashes::varchar from privacy.erasure_log"
+        "identifier_hashes::varchar, attribution::varchar from privacy.erasure_log"
     )
     assert len(log) == 1
-    requested_by, reason, status, deleted, destinations, hashes = log[0]
+    requested_by, reason, status, deleted, destinations, hashes, attribution = log[0]
+    # Landed after the last build, so identity had put them on no customer yet.
+    found = json.loads(attribution)
+    assert found["web_events"]["no_customer"] >= 2
+    assert found["consent_events"]["no_customer"] >= 1
+    assert "identity put them elsewhere" in output
     assert (requested_by, reason, status) == ("dpo@test", "test erasure", "completed")
     outcomes = json.loads(destinations)
     assert sorted(outcomes) == sorted(business.destination_dumps())
