@@ -93,6 +93,21 @@ def finish_erasures(con: duckdb.DuckDBPyConnection, syncs_path: Path | None) -> 
                 for s, n in sorted(still.items())
             )
             lines.append(f"erasure {erasure_id}: waiting for the deletion at {waiting}")
+            # The audit says where it stands meanwhile: done, waiting, or refused (why).
+            so_far = {
+                name: (
+                    f"not deleted yet: the destination refused it: {refused[name]}"
+                    if name in refused
+                    else "not deleted yet: waiting for the next sync"
+                )
+                if name in still
+                else outcomes.get(name, "deleted")
+                for name in holding
+            }
+            con.execute(
+                f"update {ERASURE_LOG} set destinations = ? where erasure_id = ?",
+                [json.dumps(so_far, sort_keys=True), erasure_id],
+            )
             continue
         scrubbed = 0
         if relation_exists(con, "reverse_etl", "sync_rejections"):
