@@ -42,6 +42,7 @@ class SyncPlan:
             more = f"  e.g. keys {', '.join(sample)}" if sample else ""
             lines.append(f"  {label:<8}{count:>10}{more}")
         extras = [
+            ("erase (erased people: deleted at the destination)", d.erasures),
             *((f"withheld ({reason})", count) for reason, count in d.withheld_reasons),
             ("rejected (invalid, never sent)", d.invalid),
             ("skipped (rejected before, unchanged)", d.skipped),

@@ -168,6 +168,7 @@ class _Run:
             diff = compute_diff(self.con, self.sync, self.store.rejection_epoch())
             self.progress(
                 f"diff: {diff.adds} to add, {diff.changes} to change, {diff.removes} to remove, "
+                f"{diff.erasures} to erase, "
                 f"{diff.invalid} invalid, {diff.skipped} skipped (rejected before), "
                 f"{diff.withheld} withheld (consent or suppression)"
             )
