@@ -62,6 +62,7 @@ from cdp.predictions.features import (
     RECOMMENDATION_EVALUATION_RELATION,
     WINDOWS_RELATION,
 )
+from cdp.warehouse import connect_duckdb, wait_until_free
 
 if TYPE_CHECKING:
     from cdp.predictions import ScoringResult
@@ -184,6 +185,8 @@ def dbt_build(
         args += ["--select", *phase.select]
     if phase.exclude:
         args += ["--exclude", *phase.exclude]
+    if settings.target == "duckdb":  # dbt's own open does not wait for another process
+        wait_until_free(settings.warehouse_path)
     run_dbt(settings, [*args, *options.dbt_flags()], quiet=quiet)
 
 
@@ -199,11 +202,9 @@ def mark_erasures_rebuilt(warehouse_path: Path, started_at: datetime) -> list[st
     mark the erasures requested before then as rebuilt. Returns their ids."""
     if not warehouse_path.is_file():
         return []
-    import duckdb
-
     from cdp.privacy.erase import mark_rebuilt_before
 
-    with duckdb.connect(str(warehouse_path)) as con:
+    with connect_duckdb(warehouse_path) as con:
         return mark_rebuilt_before(con, started_at)
 
 
