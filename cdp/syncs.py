@@ -17,9 +17,9 @@ from typing import Any
 from cdp.config import Settings
 from cdp.dbt import manifest_path
 from cdp.demo import missing_demo
+from cdp.warehouse import require_duckdb
 from reverse_etl.config import load_syncs
 from reverse_etl.engine.runner import run_sync
-from cdp.warehouse import require_duckdb
 from reverse_etl.errors import ConfigError
 
 
