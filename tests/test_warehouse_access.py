@@ -212,3 +212,33 @@ def test_postgres_that_is_not_there_is_one_line(
     )
     assert "check CDP_PG_HOST and CDP_PG_PORT" in message
     assert "\n" not in message and "s3cret" not in message
+
+
+def test_dbt_connect_attempts_cover_the_lock_timeout() -> None:
+    from cdp.dbt import connect_attempts
+
+    # dbt-duckdb sleeps 1, 2, 4, ... s after each failed attempt.
+    assert connect_attempts(0) == 1
+    assert connect_attempts(1) == 2
+    assert connect_attempts(60) == 7  # 1 + 2 + 4 + 8 + 16 + 32 = 63 s >= 60 s
+
+
+def test_dbt_waits_for_a_held_file(
+    warehouse_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dbt's own open (a phase of `cdp build`) retries while another process holds the
+    file, as often as CDP_LOCK_TIMEOUT allows; with 0 it fails at once."""
+    from cdp.dbt import DbtError, run_dbt
+
+    settings = Settings(home=REPO, data_dir=tmp_path, warehouse_path=warehouse_file)
+    monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "dbt_logs"))
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "dbt_target"))
+    monkeypatch.setenv("CDP_LOCK_TIMEOUT", "0")
+    with holding(warehouse_file), pytest.raises(DbtError, match="Could not set lock"):
+        run_dbt(settings, ["debug"], quiet=True)
+    monkeypatch.setenv("CDP_LOCK_TIMEOUT", "60")
+    with holding(warehouse_file, seconds=20):  # lets go while dbt retries (its start: ~10 s)
+        output = run_dbt(settings, ["debug"], quiet=True)
+    assert "Connection test: [OK connection ok]" in output.replace("\x1b[32m", "").replace(
+        "\x1b[0m", ""
+    )
