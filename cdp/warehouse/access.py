@@ -30,6 +30,9 @@ from cdp.warehouse.errors import TargetUnsupported, WarehouseError, one_line
 if TYPE_CHECKING:
     import duckdb
     import pandas as pd
+    import psycopg2.extensions
+
+    from cdp.landing.engines.postgres import PostgresConfig
 
     from cdp.config import Settings
 
@@ -205,7 +208,7 @@ class PostgresWarehouse(Warehouse):
 
         config = PostgresConfig.from_env()
         super().__init__(config.describe())
-        self.con = _connect_postgres(config)
+        self.con = connect_postgres(config)
         self.con.set_session(readonly=read_only, autocommit=False)
         self._in_transaction = False
 
@@ -239,10 +242,14 @@ class PostgresWarehouse(Warehouse):
         self.con.close()
 
 
-def _connect_postgres(config: Any) -> Any:
-    """psycopg2 connection; one line naming the target and the setting to check."""
+def connect_postgres(config: PostgresConfig | None = None) -> psycopg2.extensions.connection:
+    """A psycopg2 connection to the postgres target (CDP_PG_*); WarehouseError in one
+    line naming the target and the setting to check (never the password)."""
+    from cdp.landing.engines.postgres import PostgresConfig
+
     import psycopg2
 
+    config = config or PostgresConfig.from_env()
     try:
         return config.connect()
     except psycopg2.Error as exc:
