@@ -185,7 +185,7 @@ def dbt_build(
         args += ["--select", *phase.select]
     if phase.exclude:
         args += ["--exclude", *phase.exclude]
-    if settings.target == "duckdb":  # dbt's own open does not wait for another process
+    if settings.target == "duckdb":  # say who holds the file (dbt-duckdb retries silently)
         wait_until_free(settings.warehouse_path)
     run_dbt(settings, [*args, *options.dbt_flags()], quiet=quiet)
 
