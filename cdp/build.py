@@ -62,7 +62,7 @@ from cdp.predictions.features import (
     RECOMMENDATION_EVALUATION_RELATION,
     WINDOWS_RELATION,
 )
-from cdp.warehouse import connect_duckdb, wait_until_free
+from cdp.warehouse import connect_duckdb
 
 if TYPE_CHECKING:
     from cdp.predictions import ScoringResult
@@ -185,8 +185,6 @@ def dbt_build(
         args += ["--select", *phase.select]
     if phase.exclude:
         args += ["--exclude", *phase.exclude]
-    if settings.target == "duckdb":  # say who holds the file (dbt-duckdb retries silently)
-        wait_until_free(settings.warehouse_path)
     run_dbt(settings, [*args, *options.dbt_flags()], quiet=quiet)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cdp.config import Settings
-from cdp.warehouse import lock_timeout
+from cdp.warehouse import lock_timeout, wait_until_free
 
 
 class DbtError(RuntimeError):
@@ -52,8 +52,12 @@ def connect_attempts(timeout: float) -> int:
 def run_dbt(settings: Settings, args: Sequence[str], *, quiet: bool = False) -> str:
     """Run `dbt <args>` on the project; raise DbtError when it fails.
 
-    With `quiet`, dbt's output is captured and returned (and part of the error)."""
+    With `quiet`, dbt's output is captured and returned (and part of the error).
+    On DuckDB it first waits while another process holds the file, saying who
+    (dbt-duckdb's own retries, set from the same timeout, are silent)."""
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    if settings.target == "duckdb":
+        wait_until_free(settings.warehouse_path)
     command = [
         str(dbt_executable()),
         *args,

@@ -2,7 +2,7 @@
 
 DuckDB admits one writing process, or readers only. Every command that writes
 (ingest, build, sync, privacy erase and finish) and every reader (summary,
-identity report and explain, privacy log, sync --plan) is run while another
+identity report and explain, privacy log and export, sync --plan, freshness) is run while another
 process holds the warehouse: with a short CDP_LOCK_TIMEOUT it fails in one line
 naming that process (pid and command line), never with a traceback; with a long
 one it waits and succeeds once the holder lets go. Two real writers at once both
@@ -45,6 +45,8 @@ READERS = {
     "identity report": ["identity", "report"],
     "identity explain": ["identity", "explain", "nobody@example.com"],
     "privacy log": ["privacy", "log"],
+    "privacy export": ["privacy", "export", "--email", "nobody@example.com", "--out", "-"],
+    "freshness": ["freshness"],
     "sync --plan": ["sync", "--plan"],
 }
 
