@@ -20,6 +20,7 @@ from cdp.dbt import DbtError, manifest_path, run_dbt
 from cdp.demo import missing_demo
 from cdp.identity.cli import identity
 from cdp.privacy.cli import privacy
+from cdp.serve.cli import serve
 from cdp.summary import collect_summary
 from cdp.warehouse import WarehouseError
 from reverse_etl.cli import sync
@@ -391,6 +392,7 @@ main.add_command(identity)
 main.add_command(privacy)
 
 main.add_command(sync)
+main.add_command(serve)
 
 if __name__ == "__main__":
     main()

@@ -16,9 +16,10 @@ import duckdb
 
 from cdp.landing.columns import ColumnPlan
 from cdp.landing.engines.duckdb import sql
-from cdp.landing.engines.duckdb.staging import drop_staging, one_line, stage_file
+from cdp.landing.engines.duckdb.staging import drop_staging, file_error, one_line, stage_file
 from cdp.landing.errors import FileFailed, LandingError
 from cdp.landing.files import FileStats, SourceFile
+from cdp.landing.limits import ColumnLimits
 from cdp.landing.manifest import (
     MANIFEST_COLUMNS,
     MANIFEST_TABLE,
@@ -134,9 +135,9 @@ class DuckDBWarehouse:
         )
         self._known_columns.pop(table, None)
 
-    def _ensure_columns(self, table: str, plan: ColumnPlan) -> list[str]:
+    def _ensure_columns(self, table: str, plan: ColumnPlan, rows_loaded: int) -> list[str]:
         """Add the file's columns the raw table lacks; a warning per undeclared column."""
-        to_add, notes = plan.schema_changes(table, self._columns(table))
+        to_add, notes = plan.schema_changes(table, self._columns(table), rows_loaded)
         for column in to_add:
             self._add_column(table, column.target, column.data_type)
         return notes
@@ -164,16 +165,22 @@ class DuckDBWarehouse:
     # --- landing ----------------------------------------------------------------
 
     def land_file(
-        self, spec: TableSpec, file: SourceFile, stats: FileStats, loaded_at: datetime
+        self,
+        spec: TableSpec,
+        file: SourceFile,
+        stats: FileStats,
+        loaded_at: datetime,
+        limits: ColumnLimits,
     ) -> FileResult:
         # Staging only fills temporary tables, so it runs before the transaction:
         # DuckDB reads tables created outside a transaction faster.
         try:
-            plan = stage_file(self._con, spec, file, stats)
+            existing = self._columns(spec.name)
+            plan = stage_file(self._con, spec, file, stats, existing, limits)
             with self._transaction():
                 return self._write(spec, file, stats, loaded_at, plan)
         except duckdb.Error as exc:
-            raise FileFailed(f"cannot be landed: {one_line(exc)}") from exc
+            raise FileFailed(f"cannot be landed: {file_error(exc, file)}") from exc
         finally:
             with suppress(duckdb.Error):
                 drop_staging(self._con)
@@ -192,13 +199,16 @@ class DuckDBWarehouse:
         if plan is None:
             warnings = ["file is empty: no header, no rows"]
         else:
-            warnings = plan.warnings() + self._ensure_columns(spec.name, plan)
             stamp = loaded_at.isoformat(sep=" ")
             targets = [c.target for c in plan.columns]
             erased = self._drop_erased(spec, file, targets, loaded_at)
-            con.execute(
-                sql.insert_loaded(spec.name, targets, _METADATA_NAMES, stamp, file.relative)
-            )
+            good = con.execute(sql.staged_good()).fetchone()
+            rows_loaded = int(good[0]) if good else 0
+            warnings = plan.warnings() + self._ensure_columns(spec.name, plan, rows_loaded)
+            if rows_loaded:
+                con.execute(
+                    sql.insert_loaded(spec.name, targets, _METADATA_NAMES, stamp, file.relative)
+                )
             con.execute(sql.insert_rejects(spec.name, REJECTS_TABLE, stamp, file.relative))
             counts = con.execute(sql.staged_counts()).fetchone()
             rows_in, rejected = (int(counts[0]), int(counts[1])) if counts else (0, 0)
