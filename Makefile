@@ -50,7 +50,7 @@ lint-python: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy cdp/cli.py cdp/build.py cdp/config.py cdp/dbt.py cdp/summary.py cdp/syncs.py cdp/demo.py cdp/landing cdp/privacy cdp/predictions cdp/serve reverse_etl orchestration expectations demo/cdp_demo
+	$(BIN)/mypy cdp/cli.py cdp/build.py cdp/config.py cdp/dbt.py cdp/summary.py cdp/syncs.py cdp/demo.py cdp/landing cdp/privacy cdp/predictions cdp/serve cdp/warehouse cdp/identity reverse_etl orchestration expectations demo/cdp_demo
 
 # The dbt templater compiles each model; it needs a profile, so point it at a scratch file.
 lint-sql: $(STAMP)

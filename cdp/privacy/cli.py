@@ -19,6 +19,7 @@ import duckdb
 
 from cdp.config import Settings
 from cdp.privacy.subject import ErasureRequest, IdentifierType, PrivacyError, read_requests
+from cdp.warehouse import connect_duckdb, require_duckdb
 
 
 def _fail(message: str, code: int) -> None:
@@ -61,13 +62,10 @@ def _single_request(
 
 
 def _connect(settings: Settings) -> duckdb.DuckDBPyConnection:
-    if settings.target != "duckdb":
-        raise PrivacyError(
-            f"privacy commands work on the DuckDB warehouse; target is {settings.target}"
-        )
+    require_duckdb(settings, "cdp privacy")
     if not settings.warehouse_path.is_file():
         raise PrivacyError(f"warehouse not found: {settings.warehouse_path}")
-    return duckdb.connect(str(settings.warehouse_path))
+    return connect_duckdb(settings.warehouse_path)
 
 
 @click.group()

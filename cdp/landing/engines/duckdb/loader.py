@@ -31,6 +31,7 @@ from cdp.landing.manifest import (
 from cdp.landing.registry import RAW_SCHEMA, DataType, Registry, TableSpec
 from cdp.landing.result import FileResult
 from cdp.landing.tombstones import SKIPS, drop_erased_staged, ensure_skips_table
+from cdp.warehouse import WarehouseError, connect_duckdb
 
 _METADATA_NAMES = [name for name, _ in METADATA_COLUMNS]
 
@@ -56,7 +57,9 @@ class DuckDBWarehouse:
         """Open (creating if needed) the warehouse file; LandingError if it cannot be."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            return cls(duckdb.connect(str(path)), path)
+            return cls(connect_duckdb(path), path)
+        except WarehouseError as exc:
+            raise LandingError(str(exc)) from exc
         except (OSError, duckdb.Error) as exc:
             raise LandingError(f"cannot open warehouse {path}: {one_line(exc)}") from exc
 
@@ -241,9 +244,9 @@ def raw_table_counts(warehouse_path: Path) -> dict[str, tuple[int, int]]:
     if not warehouse_path.is_file():
         raise LandingError(f"warehouse not found: {warehouse_path}")
     try:
-        con = duckdb.connect(str(warehouse_path), read_only=True)
-    except duckdb.Error as exc:
-        raise LandingError(f"cannot open warehouse {warehouse_path}: {one_line(exc)}") from exc
+        con = connect_duckdb(warehouse_path, read_only=True)
+    except WarehouseError as exc:
+        raise LandingError(str(exc)) from exc
     with con:
         tables = [
             str(row[0])

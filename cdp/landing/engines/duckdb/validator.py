@@ -27,6 +27,7 @@ from cdp.landing.files import FileStats, SourceFile
 from cdp.landing.limits import ColumnLimits
 from cdp.landing.manifest import LOADED_AT, SOURCE_FILE, SOURCE_LINE
 from cdp.landing.registry import TableSpec
+from cdp.warehouse import connect_memory
 
 # DuckDB types to cast output columns to: (raw table columns, raw._rejects columns).
 Casts = tuple[Mapping[str, str], Mapping[str, str]]
@@ -57,7 +58,7 @@ class DuckDBValidator:
         if file_format not in ("csv", "parquet"):
             raise ValueError(f"unsupported export format {file_format!r}")
         self._format = file_format
-        self._con = duckdb.connect(":memory:")
+        self._con = connect_memory()
         self._con.execute("set TimeZone = 'UTC'")
         self._dir = Path(tempfile.mkdtemp(prefix="cdp-landing-"))
 
