@@ -31,6 +31,8 @@ EXCLUDED_COLUMNS: dict[str, set[str]] = {
     # stamped with the dbt invocation (run_started_at, invocation_id)
     "customer_id_history": {"customer_id_event_id", "run_id", "occurred_at"},
     "customers": {"customer_id_created_at"},
+    # the build that recorded a change (docs/incremental.md#the-change-set)
+    "customer_change_set": {"build_id", "built_at"},
     # the dbt invocation id of the build that saw the change or opened the period
     "segment_membership_changes": {"run_id"},
     "segment_membership_history": {"run_id"},

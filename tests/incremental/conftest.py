@@ -27,6 +27,7 @@ import pytest
 
 from cdp.landing import ingest
 from tests.engines.digest import TableDigest, duckdb_digests
+from tests.engines.engine_builds import base_env, run_cdp
 
 REPO = Path(__file__).resolve().parents[2]
 DBT_PROJECT = REPO / "dbt_project"
@@ -180,3 +181,55 @@ def batch(base_batch: Batch, tmp_path: Path) -> Batch:
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(base_batch.warehouse, warehouse)
     return Batch(warehouse, base_batch.landing, base_batch.held_back, tmp_path)
+
+
+# --- the harness: an incremental `cdp build` equals a full refresh -------------------
+
+# Data tests and unit tests are left out of the harness's builds (the shared
+# business runs them); dbt reads this from the environment of every phase.
+MODELS_ONLY = {"DBT_EXCLUDE_RESOURCE_TYPES": "test unit_test"}
+
+
+@dataclass(frozen=True)
+class Complete:
+    """A warehouse with every model and the scores built, without the held-back month."""
+
+    warehouse: Path
+    held_back: Path
+    dbt_target: Path
+
+
+def cdp_build(warehouse: Path, dbt_target: Path, *args: str) -> str:
+    """`cdp build` (dbt, the scoring step, dbt) of every model, without tests, on
+    `warehouse`; fails the test with the output when it fails."""
+    env = base_env(warehouse.parent, warehouse.parent / "data", "duckdb") | MODELS_ONLY
+    env |= {"CDP_DUCKDB_PATH": str(warehouse), "DBT_TARGET_PATH": str(dbt_target)}
+    done = run_cdp(["build", *args], env, timeout=1800)
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
+    return done.stdout + done.stderr
+
+
+def run_cli(warehouse: Path, *args: str) -> str:
+    """Another `cdp` command on `warehouse` (ingest, privacy erase, ...)."""
+    env = base_env(warehouse.parent, warehouse.parent / "data", "duckdb")
+    env |= {"CDP_DUCKDB_PATH": str(warehouse)}
+    done = run_cdp(list(args), env)
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
+    return done.stdout + done.stderr
+
+
+def execute(warehouse: Path, sql: str, params: Sequence[object] = ()) -> None:
+    """One write statement on `warehouse`, as a source system's new rows land."""
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(sql, list(params))
+
+
+@pytest.fixture(scope="session")
+def complete_base(base_batch: Batch, tmp_path_factory: pytest.TempPathFactory) -> Complete:
+    """The base warehouse with the rest of the project built by `cdp build`
+    (measures, predictions, segments, memberships): the start of every shape."""
+    work = tmp_path_factory.mktemp("incremental_complete")
+    warehouse = Path(shutil.copy(base_batch.warehouse, work / base_batch.warehouse.name))
+    target = work / "dbt_target"
+    cdp_build(warehouse, target)
+    return Complete(warehouse, base_batch.held_back, target)

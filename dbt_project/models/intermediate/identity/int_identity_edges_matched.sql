@@ -9,7 +9,15 @@
     keeps the first rule in order. Rules with max_people_per_value read how
     many people hold the email or phone from int_identity_identifier_people. -#}
 {%- set identity_config = cdp.identity_match_config() %}
+{%- set strong_rules = cdp.identity_strong_rules(identity_config) %}
+{%- set strong_names = strong_rules | map(attribute='name') | list %}
 with
+
+strong_pairs as (
+
+    select * from {{ ref('int_identity_pairs_strong') }}
+
+),
 
 prepared_records as (
 
@@ -48,8 +56,9 @@ records as (
 
 ),
 
-name_aliases as (
+name_aliases as (  -- noqa: ST03
 
+    -- read by weak rules with the name_alias normaliser (none by default)
     select * from {{ ref('identity_name_aliases') }}
 
 ),
@@ -65,14 +74,16 @@ never_match as (
     select * from {{ ref('identity_never_match') }}
 
 ),
-{%- for rule in identity_config.rules %}
+{%- for rule in identity_config.rules if rule.name not in strong_names %}
 
     {{ cdp.identity_rule_pairs(rule, identity_config.settings.max_block_size) }},
 {%- endfor %}
 
 rule_pairs as (
 
-    {%- for rule in identity_config.rules %}
+    select * from strong_pairs
+    union all
+    {%- for rule in identity_config.rules if rule.name not in strong_names %}
 
         select * from rule_{{ rule.name }}__pairs
         union all

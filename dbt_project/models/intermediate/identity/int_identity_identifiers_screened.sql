@@ -21,25 +21,29 @@ name_aliases as (
 
 ),
 
+records_with_normalized_first_names as (
+
+    select
+        record_key,
+        email,
+        phone_e164,
+        secondary_phone_e164,
+        {{ cdp.identity_normalize('first_name', ['ascii', 'collapse_whitespace']) }}
+            as first_name_normalized
+    from records
+
+),
+
 records_with_first_name_keys as (
 
     select
         records.*,
         coalesce(
-            name_aliases.canonical_name,
-            {{ cdp.identity_normalize('records.first_name', ['ascii', 'collapse_whitespace']) }}
+            name_aliases.canonical_name, records.first_name_normalized
         ) as first_name_key
-    from records
+    from records_with_normalized_first_names as records
     left join name_aliases
-        on
-            name_aliases.alias_name
-            = {{ cdp.identity_normalize('records.first_name', ['ascii', 'collapse_whitespace']) }}
-
-),
-
-blocked_patterns as (
-
-    select * from {{ ref('identity_blocked_values') }}
+        on records.first_name_normalized = name_aliases.alias_name
 
 ),
 
@@ -82,46 +86,39 @@ value_counts as (
 
 ),
 
-pattern_hits as (
+values_screened as (
 
     select
-        value_counts.identifier_type,
-        value_counts.identifier_value,
-        min(blocked_patterns.reason) as pattern_reason
+        identifier_type,
+        identifier_value,
+        record_count,
+        people_count,
+        {{ cdp.identity_blocked_pattern_reason(
+            'identifier_type', 'identifier_value', ref('identity_blocked_values')
+        ) }} as pattern_reason
     from value_counts
-    inner join blocked_patterns
-        on
-            value_counts.identifier_type = blocked_patterns.identifier_type
-            and {{ cdp.identity_matches_column_pattern(
-                'value_counts.identifier_value', 'blocked_patterns.pattern'
-            ) }}
-    group by value_counts.identifier_type, value_counts.identifier_value
 
 ),
 
 final as (
 
     select
-        value_counts.identifier_type,
-        value_counts.identifier_value,
-        value_counts.record_count,
-        value_counts.people_count,
-        pattern_hits.pattern_reason is not null
-        or value_counts.people_count > {{ settings.get('max_people_per_identifier', 3) }}
+        identifier_type,
+        identifier_value,
+        record_count,
+        people_count,
+        pattern_reason is not null
+        or people_count > {{ settings.get('max_people_per_identifier', 3) }}
             as is_blocked,
         case
-            when pattern_hits.pattern_reason is not null
-                then 'blocklist: ' || pattern_hits.pattern_reason
-            when value_counts.people_count > {{ settings.get('max_people_per_identifier', 3) }}
+            when pattern_reason is not null
+                then 'blocklist: ' || pattern_reason
+            when people_count > {{ settings.get('max_people_per_identifier', 3) }}
                 then
                     'shared by more than '
                     || '{{ settings.get("max_people_per_identifier", 3) }} people'
         end as block_reason
-    from value_counts
-    left join pattern_hits
-        on
-            value_counts.identifier_type = pattern_hits.identifier_type
-            and value_counts.identifier_value = pattern_hits.identifier_value
+    from values_screened
 
 )
 
