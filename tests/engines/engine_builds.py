@@ -14,6 +14,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 CDP = Path(sys.executable).parent / "cdp"
@@ -75,6 +76,36 @@ class EngineBuild:
     def known_failures(self) -> list[str]:
         known = KNOWN_UNPORTABLE.get(self.engine, {})
         return [f"{node}: {known[node]}" for node in sorted(self.failed_ids) if node in known]
+
+    def to_json(self) -> dict[str, object]:
+        """The build as JSON, for the xdist workers that did not run it (tests/once.py)."""
+        return {
+            **{name: getattr(self, name) for name in JSON_FIELDS},
+            "work": str(self.work),
+            "built": sorted(self.built),
+            "failed_ids": sorted(self.failed_ids),
+        }
+
+    @classmethod
+    def from_json(cls, saved: dict[str, Any]) -> EngineBuild:
+        return cls(
+            **{name: saved[name] for name in JSON_FIELDS},
+            work=Path(saved["work"]),
+            built=set(saved["built"]),
+            failed_ids=set(saved["failed_ids"]),
+        )
+
+
+JSON_FIELDS = (
+    "engine",
+    "env",
+    "ingest_seconds",
+    "build_seconds",
+    "build_ok",
+    "build_output",
+    "build_log",
+    "failed_nodes",
+)
 
 
 def base_env(work: Path, data_dir: Path, engine: str) -> dict[str, str]:
