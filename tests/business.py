@@ -26,7 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.engines.engine_builds import EngineBuild, base_env, generate, land_and_build
+from tests.engines.engine_builds import (
+    LANDED_FILE,
+    EngineBuild,
+    base_env,
+    generate,
+    land_and_build,
+)
 
 PEOPLE = 300
 SEED = 11
@@ -44,6 +50,11 @@ class Business:
     @property
     def warehouse(self) -> Path:
         return self.build.work / WAREHOUSE_FILE
+
+    @property
+    def landed_warehouse(self) -> Path:
+        """The warehouse as `cdp ingest` left it: raw tables, nothing built (read only)."""
+        return self.build.work / LANDED_FILE
 
     @property
     def dbt_target(self) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -20,6 +21,8 @@ REPO = Path(__file__).resolve().parents[2]
 CDP = Path(sys.executable).parent / "cdp"
 
 COMPARED_SCHEMAS = ("staging", "marts")
+# A DuckDB build keeps a copy of its warehouse as `cdp ingest` left it.
+LANDED_FILE = "landed.duckdb"
 RAW_BOOKKEEPING = ("raw._landed_files", "raw._rejects")
 
 # Columns left out of the comparison, by table ("*": every table), and why.
@@ -156,6 +159,8 @@ def land_and_build(engine: str, env: dict[str, str], work: Path) -> EngineBuild:
     landed = run_cdp(["ingest"], env)
     result.ingest_seconds = time.monotonic() - started
     assert landed.returncode == 0, f"cdp ingest on {engine} failed:\n{landed.stdout}{landed.stderr}"
+    if engine == "duckdb":  # the raw tables alone, for tests that build them (test_build.py)
+        shutil.copy(work / "cdp.duckdb", work / LANDED_FILE)
     started = time.monotonic()
     built = run_cdp(["build"], env, timeout=1800)
     result.build_seconds = time.monotonic() - started
