@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export CDP_HOME := $(CURDIR)
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: demo dev test test-spark lint lint-sql lint-python typecheck unit install clean chromium
+.PHONY: demo dev test test-spark lint lint-sql lint-python typecheck unit install clean chromium vendor-js
 CHROMIUM ?= /usr/bin/chromium
 
 $(STAMP): pyproject.toml demo/pyproject.toml
@@ -28,11 +28,15 @@ demo: $(STAMP)
 ## Start the Dagster UI on http://127.0.0.1:3000 with the project loaded, and the
 ## demo's destinations (contract servers for the example syncs) beside it; the demo's
 ## secrets go into Dagster's environment (`cdp demo-destinations --print-env`).
-dev: $(STAMP)
+## `cdp serve` (the collection API) listens on http://127.0.0.1:8080 with the write
+## key dev-write-key unless CDP_COLLECT_WRITE_KEYS says otherwise (docs/collect.md).
+dev: $(STAMP) vendor-js
 	$(BIN)/python -m orchestration.prepare --retry 3
 	@mkdir -p .dagster_home
 	@secrets="$$($(BIN)/cdp demo-destinations --print-env)" || exit 1; eval "$$secrets"; \
-	$(BIN)/cdp demo-destinations & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/cdp demo-destinations & dests=$$!; \
+	CDP_COLLECT_WRITE_KEYS="$${CDP_COLLECT_WRITE_KEYS:-website=dev-write-key}" $(BIN)/cdp serve & serve=$$!; \
+	trap 'kill $$dests $$serve 2>/dev/null' EXIT INT TERM; \
 	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 ## Lint (sqlfluff on dbt models, ruff on Python, mypy) then the whole pytest suite,
@@ -46,7 +50,7 @@ lint-python: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy cdp/cli.py cdp/build.py cdp/config.py cdp/dbt.py cdp/summary.py cdp/syncs.py cdp/demo.py cdp/landing cdp/privacy cdp/predictions reverse_etl orchestration expectations demo/cdp_demo
+	$(BIN)/mypy cdp/cli.py cdp/build.py cdp/config.py cdp/dbt.py cdp/summary.py cdp/syncs.py cdp/demo.py cdp/landing cdp/privacy cdp/predictions cdp/serve cdp/warehouse cdp/identity reverse_etl orchestration expectations demo/cdp_demo
 
 # The dbt templater compiles each model; it needs a profile, so point it at a scratch file.
 lint-sql: $(STAMP)
@@ -62,15 +66,23 @@ test-spark: $(STAMP)
 chromium:
 	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || { echo "error: the browser test needs chromium: apt-get install -y chromium" >&2; exit 1; }
 
+# analytics.js for `cdp serve` and its browser test, from npm (pinned in the lock file).
+VENDOR_JS := cdp/serve/static/node_modules/.installed
+$(VENDOR_JS): cdp/serve/static/package.json cdp/serve/static/package-lock.json
+	cd cdp/serve/static && npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+vendor-js: $(VENDOR_JS)
+
 # The Spark cross-engine test runs only with CDP_TEST_SPARK=1 (a bare `pytest`
 # skips it); `make test` sets it. `make test CDP_TEST_SPARK=0` leaves Spark out.
-# Two pytest-xdist workers (the machine's two cores); each xdist_group (a package
-# with shared fixtures, or a module) runs whole on one worker, longest first, in
-# the order tests/conftest.py gives them (docs/testing.md). `make unit PYTEST_WORKERS=0`
+# Two pytest-xdist workers (the machine's two cores); each group (a package with
+# shared fixtures, or a module: tests/scheduling.py) runs whole on one worker,
+# longest first (docs/testing.md). `make unit PYTEST_WORKERS=0`
 # runs serially.
 CDP_TEST_SPARK ?= 1
 PYTEST_WORKERS ?= 2
-unit: $(STAMP) chromium
+unit: $(STAMP) chromium vendor-js
 	CDP_TEST_SPARK=$(CDP_TEST_SPARK) $(BIN)/pytest --durations=30 \
 		$(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadgroup)
 

@@ -62,6 +62,7 @@ from cdp.predictions.features import (
     RECOMMENDATION_EVALUATION_RELATION,
     WINDOWS_RELATION,
 )
+from cdp.warehouse import connect_duckdb
 
 if TYPE_CHECKING:
     from cdp.predictions import ScoringResult
@@ -199,11 +200,9 @@ def mark_erasures_rebuilt(warehouse_path: Path, started_at: datetime) -> list[st
     mark the erasures requested before then as rebuilt. Returns their ids."""
     if not warehouse_path.is_file():
         return []
-    import duckdb
-
     from cdp.privacy.erase import mark_rebuilt_before
 
-    with duckdb.connect(str(warehouse_path)) as con:
+    with connect_duckdb(warehouse_path) as con:
         return mark_rebuilt_before(con, started_at)
 
 

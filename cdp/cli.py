@@ -20,7 +20,9 @@ from cdp.dbt import DbtError, manifest_path, run_dbt
 from cdp.demo import missing_demo
 from cdp.identity.cli import identity
 from cdp.privacy.cli import privacy
+from cdp.serve.cli import serve
 from cdp.summary import collect_summary
+from cdp.warehouse import WarehouseError
 from reverse_etl.cli import sync
 
 if TYPE_CHECKING:
@@ -50,7 +52,20 @@ def _step(title: str) -> None:
     click.secho(f"\n== {title}", bold=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """The `cdp` group: a warehouse that cannot be opened (locked by another process,
+    wrong credentials, a target the command cannot serve) ends any sub-command with
+    one line and exit code 2, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except WarehouseError as exc:
+            _fail(str(exc), 2)
+            return None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Warehouse-native customer data platform.
 
@@ -335,18 +350,17 @@ def run(
         _step("sync")
         _do_sync(settings, demo_destinations)
     _step(f"summary ({time.monotonic() - started:.0f}s)")
-    if settings.target != "duckdb":
-        click.echo(f"built on target {settings.target}; the summary reads DuckDB only")
-        return
-    click.echo(collect_summary(settings.warehouse_path).render())
-    click.echo(f"\nwarehouse: {settings.warehouse_path}")
+    click.echo(collect_summary(settings).render())
+    from cdp.landing.engines import describe_warehouse
+
+    click.echo(f"\nwarehouse: {describe_warehouse(settings.target, settings.warehouse_path)}")
 
 
 @main.command()
 def summary() -> None:
     """Print what the warehouse holds: rows landed and rejected, models, segments, syncs."""
     settings = Settings.from_env()
-    click.echo(collect_summary(settings.warehouse_path).render())
+    click.echo(collect_summary(settings).render())
 
 
 @main.command()
@@ -378,6 +392,7 @@ main.add_command(identity)
 main.add_command(privacy)
 
 main.add_command(sync)
+main.add_command(serve)
 
 if __name__ == "__main__":
     main()

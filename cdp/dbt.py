@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cdp.config import Settings
+from cdp.warehouse import lock_timeout, wait_until_free
 
 
 class DbtError(RuntimeError):
@@ -33,15 +34,30 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     # Absolute, so that dbt's Spark session and the loader share one metastore.
     env["CDP_SPARK_DIR"] = str(settings.spark_dir)
     env["DBT_PROFILES_DIR"] = str(settings.profiles_dir)
+    env["CDP_DUCKDB_CONNECT_ATTEMPTS"] = str(connect_attempts(lock_timeout()))
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     return env
+
+
+def connect_attempts(timeout: float) -> int:
+    """dbt-duckdb's open attempts (it sleeps 1, 2, 4, ... s between them) that wait at
+    least `timeout` seconds for another process's lock."""
+    attempts, waited = 1, 0
+    while waited < timeout:
+        waited += 2 ** (attempts - 1)
+        attempts += 1
+    return attempts
 
 
 def run_dbt(settings: Settings, args: Sequence[str], *, quiet: bool = False) -> str:
     """Run `dbt <args>` on the project; raise DbtError when it fails.
 
-    With `quiet`, dbt's output is captured and returned (and part of the error)."""
+    With `quiet`, dbt's output is captured and returned (and part of the error).
+    On DuckDB it first waits while another process holds the file, saying who
+    (dbt-duckdb's own retries, set from the same timeout, are silent)."""
     settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    if settings.target == "duckdb":
+        wait_until_free(settings.warehouse_path)
     command = [
         str(dbt_executable()),
         *args,

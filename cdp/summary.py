@@ -1,17 +1,18 @@
 """The short end-of-run report: what landed, what was rejected, what was built.
 
 Sections appear only for what exists in the warehouse, so the report grows as
-later stages (identity resolution, segments, syncs) are added.
+later stages (identity resolution, segments, syncs) are added. It reads the
+configured target (CDP_TARGET) through the warehouse-access layer.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import duckdb
-
-from cdp.landing import raw_table_counts
+from cdp.config import Settings
+from cdp.landing.manifest import REJECTS_TABLE
+from cdp.landing.registry import RAW_SCHEMA
+from cdp.warehouse import Warehouse, open_warehouse
 
 
 @dataclass(frozen=True)
@@ -61,51 +62,64 @@ class RunSummary:
         return "\n".join(lines)
 
 
-def _relations(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
-    rows = con.execute("select table_schema, table_name from information_schema.tables").fetchall()
-    return {(schema, name) for schema, name in rows}
-
-
-def _count(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> int:
-    row = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
+def _count(wh: Warehouse, schema: str, name: str) -> int:
+    row = wh.one(f'select count(*) from "{schema}"."{name}"')
     return int(row[0]) if row else 0
 
 
-def collect_summary(warehouse_path: Path) -> RunSummary:
-    """Read the report's figures from the warehouse (read-only)."""
-    if not warehouse_path.exists():
+def _raw_counts(wh: Warehouse, relations: set[tuple[str, str]]) -> dict[str, tuple[int, int]]:
+    """Rows landed and rejected per raw table (what `raw_table_counts` reports on DuckDB)."""
+    rejected: dict[str, int] = {}
+    if (RAW_SCHEMA, REJECTS_TABLE) in relations:
+        rows = wh.rows(
+            f"select table_name, count(*) from {RAW_SCHEMA}.{REJECTS_TABLE} group by table_name"
+        )
+        rejected = {str(name): int(n) for name, n in rows}
+    counts: dict[str, tuple[int, int]] = {}
+    for schema, table in sorted(relations):
+        if schema == RAW_SCHEMA and not table.startswith("_"):
+            counts[table] = (_count(wh, schema, table), rejected.pop(table, 0))
+    counts.update({table: (0, n) for table, n in rejected.items()})
+    return counts
+
+
+def collect_summary(settings: Settings) -> RunSummary:
+    """Read the report's figures from the configured warehouse (read-only)."""
+    if settings.target == "duckdb" and not settings.warehouse_path.exists():
         return RunSummary()
-    raw = raw_table_counts(warehouse_path)
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
-        relations = _relations(con)
+    with open_warehouse(settings, read_only=True) as wh:
+        relations = wh.relations()
+        raw = _raw_counts(wh, relations)
         staging = {
-            name: _count(con, schema, name)
+            name: _count(wh, schema, name)
             for schema, name in sorted(relations)
             if schema == "staging"
         }
         customers = reachable = None
         if ("marts", "customers") in relations:
-            customers = _count(con, "marts", "customers")
-            row = con.execute(
+            customers = _count(wh, "marts", "customers")
+            row = wh.one(
                 "select count(*) from marts.customers "
                 "where email is not null or phone_e164 is not null"
-            ).fetchone()
+            )
             reachable = int(row[0]) if row else 0
         segments: dict[str, int] = {}
         if ("marts", "segment_memberships") in relations:
-            segments = dict(
-                con.execute(
+            segments = {
+                str(name): int(n)
+                for name, n in wh.rows(
                     "select segment_name, count(*) from marts.segment_memberships "
                     "group by segment_name"
-                ).fetchall()
-            )
+                )
+            }
         synced: dict[str, int] = {}
         if ("reverse_etl", "sync_runs") in relations:
-            synced = dict(
-                con.execute(
+            synced = {
+                str(name): int(n or 0)
+                for name, n in wh.rows(
                     "select sync_name, sum(rows_sent) from reverse_etl.sync_runs group by sync_name"
-                ).fetchall()
-            )
+                )
+            }
     return RunSummary(
         raw=raw,
         staging=staging,

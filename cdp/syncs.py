@@ -17,6 +17,7 @@ from typing import Any
 from cdp.config import Settings
 from cdp.dbt import manifest_path
 from cdp.demo import missing_demo
+from cdp.warehouse import require_duckdb
 from reverse_etl.config import load_syncs
 from reverse_etl.engine.runner import run_sync
 from reverse_etl.errors import ConfigError
@@ -42,6 +43,7 @@ def run_all_syncs(
     reading a column its model's dbt contract lacks (when the manifest
     exists), or `demo=True` without the demo package installed.
     """
+    require_duckdb(settings, "syncs")
     result = SyncStepResult()
     syncs = load_syncs(settings.syncs_path, manifest_path(settings))
     servers: AbstractContextManager[Any] = nullcontext()

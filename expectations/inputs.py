@@ -14,12 +14,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from cdp.warehouse import connect_duckdb
+
 QUALITY_SCHEMA = "quality"
 
 
 @contextmanager
 def connect(warehouse: Path, *, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = duckdb.connect(str(warehouse), read_only=read_only)
+    con = connect_duckdb(warehouse, read_only=read_only)
     try:
         yield con
     finally:

@@ -30,11 +30,17 @@ class Phase(StrEnum):
     ADD = "add"
     CHANGE = "change"
     REMOVE = "remove"
+    ERASE = "erase"  # an erased person's key left the model: delete them, in every mode
 
 
-PHASE_ORDER: tuple[Phase, ...] = (Phase.REMOVE, Phase.ADD, Phase.CHANGE)
-"""Removes go first so that an identity change (old address out, new address in) lands
-in that order; within a phase rows go in key order."""
+PHASE_ORDER: tuple[Phase, ...] = (Phase.ERASE, Phase.REMOVE, Phase.ADD, Phase.CHANGE)
+"""Erasures and removes go first so that an identity change (old address out, new
+address in) lands in that order; within a phase rows go in key order.
+
+An erase row is a key that left the model and belongs to an erased person
+(`cdp privacy erase`, docs/privacy.md): whatever the sync's mode, the destination
+deletes everything it holds about the record (its payload is the last acknowledged
+one), as far as its API allows; `DestinationSettings.erasure` says how far."""
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import click
 
+from cdp.config import Settings
+from cdp.warehouse import WarehouseError, require_duckdb
 from reverse_etl.config import SyncDefinition, load_syncs
 from reverse_etl.destinations import build_destination
 from reverse_etl.engine.plan import plan_sync
@@ -100,8 +102,10 @@ def sync(
     """
     hooks = click.get_current_context().find_object(SyncHooks) or SyncHooks()
     try:
+        if not check:  # --check talks to the destinations only
+            require_duckdb(Settings.from_env(), "cdp sync")
         selected = _select(load_syncs(config_path, manifest), names)
-    except ConfigError as exc:
+    except (ConfigError, WarehouseError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     if not plan and not check and not warehouse.parent.is_dir():
@@ -133,6 +137,9 @@ def sync(
         except ReverseEtlError as exc:
             click.echo(f"error: sync {definition.name}: {exc}", err=True)
             failed = True
+        except WarehouseError as exc:  # locked by another process: no sync can run
+            click.echo(f"error: sync {definition.name}: {exc}", err=True)
+            sys.exit(2)
     if failed:
         sys.exit(1)
 

@@ -147,3 +147,22 @@ def gate_sql(
         )
     expr = f"coalesce({', '.join(reasons)})" if reasons else "cast(null as varchar)"
     return joins, expr
+
+
+ERASURE_LOG = "privacy.erasure_log"
+"""Where `cdp privacy erase` records erasures: `customer_hashes` (a JSON list of the
+SHA-256 of each erased customer id) is what the diff reads."""
+
+
+def erased_keys_sql(existing: set[str]) -> str:
+    """SELECT key_hash: the SHA-256 of every erased customer id (none without a log).
+
+    A sync key whose hash is listed and that left the model is an *erasure*, sent
+    as Phase.ERASE whatever the mode (docs/privacy.md, "Destinations"). Keys are
+    compared by hash, so the log never needs a customer id in clear."""
+    if ERASURE_LOG not in existing:
+        return "select cast(null as varchar) as key_hash where false"
+    return (
+        "select distinct unnest(cast(from_json(customer_hashes, '[\"VARCHAR\"]') as varchar[]))"
+        f" as key_hash from {_relation(ERASURE_LOG)} where customer_hashes is not null"
+    )

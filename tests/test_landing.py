@@ -384,10 +384,14 @@ def test_non_utf8_file_is_recorded_as_failed_and_the_run_goes_on(
 
     files = {f.path: f for f in result.tables["orders"].files}
     assert files["orders/latin1.csv"].status == "failed"
-    assert files["orders/latin1.csv"].error == "not valid UTF-8 (first bad byte on line 2)"
+    error = (
+        "not valid UTF-8 (first bad byte on line 2): export it as UTF-8 (or convert it, "
+        "e.g. iconv -f latin1 -t utf-8), then run cdp ingest again"
+    )
+    assert files["orders/latin1.csv"].error == error
     assert files["orders/ok.csv"].status == "loaded"
     assert query(warehouse, "select source_file, status, error from raw._landed_files") == [
-        ("orders/latin1.csv", "failed", "not valid UTF-8 (first bad byte on line 2)"),
+        ("orders/latin1.csv", "failed", error),
         ("orders/ok.csv", "loaded", None),
     ]
 

@@ -42,7 +42,7 @@ def report(ground_truth: Path | None, plot: Path | None, largest: int) -> None:
     """Match rate, cluster sizes, largest clusters, edges per rule, blocked values."""
     settings = Settings.from_env()
     try:
-        connection = connect(settings.warehouse_path)
+        connection = connect(settings)
     except IdentityDataMissing as exc:
         _fail(str(exc))
     with connection:
@@ -58,7 +58,7 @@ def explain_command(target: str) -> None:
     """Show which records formed a customer (by customer id or email) and by which rules."""
     settings = Settings.from_env()
     try:
-        connection = connect(settings.warehouse_path)
+        connection = connect(settings)
     except IdentityDataMissing as exc:
         _fail(str(exc))
     with connection:

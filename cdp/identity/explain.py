@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import duckdb
 import pandas as pd
+
+from cdp.warehouse import Warehouse
 
 
 class CustomerNotFound(LookupError):
@@ -50,54 +51,52 @@ class Explanation:
         return "\n".join(lines)
 
 
-def resolve_customer_id(connection: duckdb.DuckDBPyConnection, target: str) -> str:
+def resolve_customer_id(connection: Warehouse, target: str) -> str:
     """The customer id itself, or the customer holding the email / identifier `target`."""
-    found = connection.execute(
+    found = connection.one(
         "select customer_id from marts.customers where customer_id = ?", [target]
-    ).fetchone()
+    )
     if found:
         return str(found[0])
-    by_identifier = connection.execute(
+    by_identifier = connection.rows(
         "select customer_id, count(*) from marts.customer_identifiers "
         "where identifier_value = lower(trim(?)) or identifier_value = trim(?) "
         "group by customer_id order by count(*) desc, customer_id",
         [target, target],
-    ).fetchall()
+    )
     if not by_identifier:
         raise CustomerNotFound(f"no customer has id or identifier '{target}'")
     return str(by_identifier[0][0])
 
 
-def explain(connection: duckdb.DuckDBPyConnection, target: str) -> Explanation:
+def explain(connection: Warehouse, target: str) -> Explanation:
     """Explain the customer with id `target`, or holding the email/identifier `target`."""
     customer_id = resolve_customer_id(connection, target)
-    cursor = connection.execute(
+    names, found = connection.fetch(
         "select * from marts.customers where customer_id = ?", [customer_id]
     )
-    names = [column[0] for column in cursor.description]
-    row = cursor.fetchone()
-    if row is None:  # resolve_customer_id found it, so only a concurrent rebuild gets here
+    if not found:  # resolve_customer_id found it, so only a concurrent rebuild gets here
         raise CustomerNotFound(f"customer {customer_id} disappeared from marts.customers")
-    profile = dict(zip(names, row, strict=True))
-    records = connection.execute(
+    profile = dict(zip(names, found[0], strict=True))
+    records = connection.df(
         "select r.source_name, r.source_record_id, r.first_name, r.last_name, "
         "r.email, r.phone_e164 "
         "from marts.customer_source_records as c "
         "join intermediate.int_identity_records_prepared as r on r.record_key = c.record_key "
         "where c.customer_id = ? order by r.source_name, r.source_record_id",
         [customer_id],
-    ).df()
+    )
     records = records.astype(object).where(records.notna(), None)
-    edges = connection.execute(
+    edges = connection.df(
         "select left_record_key, right_record_key, rule_name, rule_order, score "
         "from marts.identity_edges where customer_id = ? "
         "order by rule_order, left_record_key, right_record_key",
         [customer_id],
-    ).df()
-    history = connection.execute(
+    )
+    history = connection.df(
         "select occurred_at, event_type, related_customer_id from marts.customer_id_history "
         "where customer_id = ? or related_customer_id = ? order by occurred_at",
         [customer_id, customer_id],
-    ).df()
+    )
     history = history.astype(object).where(history.notna(), None)
     return Explanation(customer_id, profile, records, edges, history)

@@ -1,28 +1,40 @@
-"""Read-only access to the identity tables of the DuckDB warehouse, for `cdp identity`."""
+"""Read-only access to the identity tables of the configured warehouse, for `cdp identity`."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from cdp.config import Settings
+from cdp.warehouse import Warehouse, open_warehouse
 
-import duckdb
+# Every relation `cdp identity report` and `explain` read.
+IDENTITY_RELATIONS = (
+    ("marts", "customers"),
+    ("marts", "customer_source_records"),
+    ("marts", "customer_identifiers"),
+    ("marts", "customer_id_history"),
+    ("marts", "identity_edges"),
+    ("intermediate", "int_identity_records_prepared"),
+    ("intermediate", "int_identity_identifiers_screened"),
+    ("intermediate", "int_identity_clusters"),
+)
 
 
 class IdentityDataMissing(RuntimeError):
     """The warehouse has no identity tables yet (run `cdp build` first)."""
 
 
-def connect(warehouse_path: Path) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse read-only; fail clearly when identity was never built."""
-    if not Path(warehouse_path).exists():
-        raise IdentityDataMissing(f"no warehouse at {warehouse_path}; run `cdp run` or `cdp build`")
-    connection = duckdb.connect(str(warehouse_path), read_only=True)
-    found = connection.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'marts' and table_name = 'customer_source_records'"
-    ).fetchone()
-    if not found or not found[0]:
-        connection.close()
+def connect(settings: Settings) -> Warehouse:
+    """Open the warehouse read-only; IdentityDataMissing (one line) when the warehouse
+    or any identity relation the commands read has not been built."""
+    if settings.target == "duckdb" and not settings.warehouse_path.exists():
         raise IdentityDataMissing(
-            f"{warehouse_path} has no marts.customer_source_records; run `cdp build` first"
+            f"no warehouse at {settings.warehouse_path}; run `cdp run` or `cdp build`"
         )
-    return connection
+    warehouse = open_warehouse(settings, read_only=True)
+    present = warehouse.relations()
+    missing = [f"{s}.{n}" for s, n in IDENTITY_RELATIONS if (s, n) not in present]
+    if missing:
+        warehouse.close()
+        raise IdentityDataMissing(
+            f"{warehouse.description} has no {', '.join(missing)}; run `cdp build` first"
+        )
+    return warehouse

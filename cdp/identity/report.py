@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from cdp.identity.evaluate import PairwiseMetrics, pairwise_metrics, read_ground_truth
+from cdp.warehouse import Warehouse
 
 SIZE_BUCKETS = [(1, 1), (2, 2), (3, 5), (6, 10), (11, 20), (21, 50), (51, 100), (101, None)]
 
@@ -89,15 +89,15 @@ def _size_bucket(size: int) -> str:
 
 
 def build_report(
-    connection: duckdb.DuckDBPyConnection,
+    connection: Warehouse,
     ground_truth: Path | None = None,
     largest: int = 10,
 ) -> IdentityReport:
     """Collect the report's figures from the identity tables."""
-    sizes = connection.execute(
+    sizes = connection.df(
         "select customer_id, count(*) as record_count from marts.customer_source_records "
         "group by customer_id"
-    ).df()
+    )
     sizes["bucket"] = sizes["record_count"].map(_size_bucket)
     order = {
         (f"{low}+" if high is None else (str(low) if low == high else f"{low}-{high}")): i
@@ -110,28 +110,28 @@ def build_report(
     )
     distribution["order"] = distribution["bucket"].map(order)
     distribution = distribution.sort_values("order").drop(columns="order")
-    largest_clusters = connection.execute(
+    largest_clusters = connection.df(
         "select customer_id, count(*) as record_count, "
         "string_agg(distinct source_name, ', ' order by source_name) as sources "
         "from marts.customer_source_records group by customer_id "
         f"order by record_count desc, customer_id limit {int(largest)}"
-    ).df()
-    edges_per_rule = connection.execute(
+    )
+    edges_per_rule = connection.df(
         "select rule_order, rule_name, count(*) as edges from marts.identity_edges "
         "group by rule_order, rule_name order by rule_order"
-    ).df()
-    blocked = connection.execute(
+    )
+    blocked = connection.df(
         "select identifier_type, identifier_value, record_count, block_reason "
         "from intermediate.int_identity_identifiers_screened where is_blocked "
         "order by record_count desc, identifier_value limit 20"
-    ).df()
-    per_source = connection.execute(
+    )
+    per_source = connection.df(
         "select source_name, count(*) as records, count(distinct customer_id) as customers "
         "from marts.customer_source_records group by source_name order by source_name"
-    ).df()
-    iterations_row = connection.execute(
+    )
+    iterations_row = connection.one(
         "select coalesce(max(iterations), 0) from intermediate.int_identity_clusters"
-    ).fetchone()
+    )
     iterations = iterations_row[0] if iterations_row else 0
     records = int(sizes["record_count"].sum())
     matched = int(sizes.loc[sizes["record_count"] > 1, "record_count"].sum())
@@ -148,9 +148,9 @@ def build_report(
     )
     if ground_truth is not None:
         truth = read_ground_truth(ground_truth)
-        predicted = connection.execute(
+        predicted = connection.df(
             "select record_key, customer_id as cluster from marts.customer_source_records"
-        ).df()
+        )
         report.metrics = pairwise_metrics(truth, predicted)
         missing = len(set(truth["record_key"]) - set(predicted["record_key"]))
         if missing:

@@ -10,6 +10,7 @@ from cdp.landing.engines import check_target, open_warehouse
 from cdp.landing.engines.protocol import Warehouse
 from cdp.landing.errors import FileFailed
 from cdp.landing.files import FileStats, SourceFile, check_input_dir, discover, inspect_file
+from cdp.landing.limits import ColumnLimits
 from cdp.landing.manifest import ManifestEntry
 from cdp.landing.registry import TableSpec, load_registry
 from cdp.landing.result import FileResult, IngestResult, TableResult
@@ -33,10 +34,12 @@ def ingest(
 
     Raises LandingError, before the warehouse is opened or created, when the
     input folder is missing, not a folder or unreadable, or a source declaration
-    is malformed. Bad rows and bad files never raise: see IngestResult.
+    is malformed, or a setting of `limits.py` is not a number. Bad rows and bad
+    files never raise: see IngestResult.
     """
     say: Progress = progress or (lambda _message: None)
     check_target(target)
+    limits = ColumnLimits.from_env()
     input_dir = Path(input_dir)
     check_input_dir(input_dir)
     registry = load_registry(Path(dbt_project_dir))
@@ -52,7 +55,7 @@ def ingest(
             table = TableResult(spec.name, warnings=found.table_warnings[spec.name])
             result.tables[spec.name] = table
             for file in found.files[spec.name]:
-                table.files.append(land_one(warehouse, spec, file, loaded_at, say))
+                table.files.append(land_one(warehouse, spec, file, loaded_at, say, limits))
     finally:
         warehouse.close()
     say(
@@ -64,14 +67,28 @@ def ingest(
 
 
 def land_one(
-    warehouse: Warehouse, spec: TableSpec, file: SourceFile, loaded_at: datetime, say: Progress
+    warehouse: Warehouse,
+    spec: TableSpec,
+    file: SourceFile,
+    loaded_at: datetime,
+    say: Progress,
+    limits: ColumnLimits | None = None,
 ) -> FileResult:
     """Land one file unless its content was landed before; never raises for bad input."""
     try:
         stats = inspect_file(file.path)
     except OSError as exc:
-        reason = f"cannot read file: {exc.strerror or exc}"
+        reason = (
+            f"cannot read file: {exc.strerror or exc}: make it a readable regular file, "
+            "then run cdp ingest again"
+        )
         return _failed(warehouse, spec, file, None, reason, loaded_at, say)
+    if not file.name_is_utf8:
+        reason = (
+            f"the file name is not valid UTF-8: rename {file.relative} to a UTF-8 name, "
+            "then run cdp ingest again"
+        )
+        return _failed(warehouse, spec, file, stats, reason, loaded_at, say)
     same = warehouse.landed_as(spec.name, stats.sha256)
     if same is not None:
         note = "" if same == file.relative else f" (same content as {same})"
@@ -79,7 +96,7 @@ def land_one(
         return FileResult(file.relative, "skipped", same_as=same)
     say(f"{file.relative}: landing {stats.size:,} bytes")
     try:
-        landed = warehouse.land_file(spec, file, stats, loaded_at)
+        landed = warehouse.land_file(spec, file, stats, loaded_at, limits or ColumnLimits())
     except FileFailed as exc:
         return _failed(warehouse, spec, file, stats, str(exc), loaded_at, say)
     say(

@@ -17,7 +17,6 @@ from cdp.landing.registry import DataType
 
 MANIFEST_TABLE = "_landed_files"
 REJECTS_TABLE = "_rejects"
-RAW_RECORD_MAX_CHARS = 1000
 
 BIGINT = DataType("bigint")
 VARCHAR = DataType("varchar")
@@ -51,7 +50,7 @@ REJECTS_COLUMNS: tuple[tuple[str, DataType], ...] = (
     ("source_file", VARCHAR),
     ("line_number", BIGINT),
     ("reason", VARCHAR),
-    ("raw_record", VARCHAR),  # the record's text (JSON of the row for Parquet), truncated
+    ("raw_record", VARCHAR),  # the record's whole text (JSON of the row for Parquet)
     ("rejected_at", TIMESTAMP),
 )
 

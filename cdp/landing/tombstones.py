@@ -79,13 +79,36 @@ TABLE_KEYS: dict[str, TableKeys] = {
     "support_tickets": _keys(
         (("support_tickets", "{ticket_id}"),), ("{requester_email}",), ("{requester_phone}",)
     ),
+    # A consent event also names the person's record in the system that collected
+    # it; identity links it by that id, so the erasure must too, even when the
+    # event's email or phone (or none) put it on another customer.
     "consent_events": _keys(
-        (("consent_events", "{consent_event_id}"),), ("{subject_email}",), ("{subject_phone}",)
+        (
+            ("consent_events", "{consent_event_id}"),
+            *(
+                (
+                    namespace,
+                    f"case when {{source_system}} = '{system}' then {{source_record_id}} end",
+                )
+                for system, namespace in (
+                    ("shop", "shop_customers"),
+                    ("crm", "crm_contacts"),
+                    ("email", "email_subscribers"),
+                    ("pos", "loyalty_members"),
+                    ("web", "web_events"),
+                )
+            ),
+        ),
+        ("{subject_email}",),
+        ("{subject_phone}",),
     ),
+    # `own`: a device (anonymous_id) seen on any matched event is the person's, so
+    # every event of that device matches, wherever identity put its other events.
     "web_events": _keys(
         (("web_events", "{anonymous_id}"), ("shop_customers", "{user_id}")),
         ("json_extract_string({traits}, '$.email')",),
         ("json_extract_string({traits}, '$.phone')",),
+        own=("web_events", "{anonymous_id}"),
     ),
     "shop_orders": _keys(
         (("shop_orders", "{order_id}"), ("shop_customers", "{customer_id}")),

@@ -11,6 +11,7 @@ import pandas as pd
 from cdp.landing.engines.duckdb.sql import ident
 from cdp.predictions.errors import ScoringError
 from cdp.predictions.store import Column
+from cdp.warehouse import WarehouseError, connect_duckdb
 
 
 class DuckDBStore:
@@ -20,9 +21,9 @@ class DuckDBStore:
     @classmethod
     def open(cls, path: Path) -> DuckDBStore:
         try:
-            return cls(duckdb.connect(str(path)))
-        except duckdb.Error as exc:
-            raise ScoringError(f"cannot open warehouse {path}: {exc}") from exc
+            return cls(connect_duckdb(path))
+        except WarehouseError as exc:
+            raise ScoringError(str(exc)) from exc
 
     def read_relation(self, schema: str, name: str) -> pd.DataFrame:
         try:

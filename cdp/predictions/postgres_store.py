@@ -14,6 +14,7 @@ from cdp.landing.engines.duckdb.sql import ident
 from cdp.landing.engines.postgres import PostgresConfig
 from cdp.predictions.errors import ScoringError
 from cdp.predictions.store import Column, ColumnType
+from cdp.warehouse import WarehouseError, connect_postgres
 
 _TYPES: dict[ColumnType, str] = {
     "varchar": "text",
@@ -41,9 +42,9 @@ class PostgresStore:
     def open(cls) -> PostgresStore:
         config = PostgresConfig.from_env()
         try:
-            con = config.connect()
-        except psycopg2.Error as exc:
-            raise ScoringError(f"cannot open warehouse {config.describe()}: {exc}") from exc
+            con = connect_postgres(config)
+        except WarehouseError as exc:
+            raise ScoringError(str(exc)) from exc
         return cls(con, config)
 
     def read_relation(self, schema: str, name: str) -> pd.DataFrame:

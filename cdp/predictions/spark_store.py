@@ -65,21 +65,26 @@ class SparkStore:
 
     def close(self) -> None:
         """Stop the session and end pyspark's JVM, so the Derby metastore is free for dbt."""
-        from pyspark import SparkContext
+        stop_session(self._spark)
 
-        self._spark.stop()
-        gateway = SparkContext._gateway
-        if gateway is None:
-            return
-        process = getattr(gateway, "proc", None)  # the JVM pyspark launched, if it did
-        gateway.shutdown()
-        SparkContext._gateway = None
-        SparkContext._jvm = None
-        if process is not None:
-            # The JVM exits when its stdin closes (pyspark's launch contract).
-            process.stdin.close()
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+
+def stop_session(spark: Any) -> None:
+    """Stop `spark` and end the JVM pyspark launched (also used by cdp/warehouse)."""
+    from pyspark import SparkContext
+
+    spark.stop()
+    gateway = SparkContext._gateway
+    if gateway is None:
+        return
+    process = getattr(gateway, "proc", None)  # the JVM pyspark launched, if it did
+    gateway.shutdown()
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+    if process is not None:
+        # The JVM exits when its stdin closes (pyspark's launch contract).
+        process.stdin.close()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)

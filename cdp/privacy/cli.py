@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import duckdb
 
 from cdp.config import Settings
 from cdp.privacy.subject import ErasureRequest, IdentifierType, PrivacyError, read_requests
+from cdp.warehouse import connect_duckdb, require_duckdb
 
 
 def _fail(message: str, code: int) -> None:
@@ -60,13 +62,10 @@ def _single_request(
 
 
 def _connect(settings: Settings) -> duckdb.DuckDBPyConnection:
-    if settings.target != "duckdb":
-        raise PrivacyError(
-            f"privacy commands work on the DuckDB warehouse; target is {settings.target}"
-        )
+    require_duckdb(settings, "cdp privacy")
     if not settings.warehouse_path.is_file():
         raise PrivacyError(f"warehouse not found: {settings.warehouse_path}")
-    return duckdb.connect(str(settings.warehouse_path))
+    return connect_duckdb(settings.warehouse_path)
 
 
 @click.group()
@@ -126,7 +125,9 @@ def erase(
             assert requests_file is not None
             requests = read_requests(requests_file, requested_by, reason)
         with _connect(settings) as con:
-            results = erase_requests(con, requests, progress)
+            results = erase_requests(
+                con, requests, progress, settings.data_dir / "privacy" / "exports"
+            )
         ids = [r.erasure_id for r in results]
         if no_build:
             progress("rebuild skipped: run `cdp build`, then `cdp sync` and `cdp privacy finish`")
@@ -176,18 +177,30 @@ def _sync(settings: Settings, demo: bool, progress: Callable[[str], None]) -> No
 
 
 @privacy.command()
-def finish() -> None:
+@click.option(
+    "--compact",
+    is_flag=True,
+    help="Then rewrite the warehouse into a fresh file and swap it in, so deleted rows "
+    "leave no bytes in free blocks (docs/privacy.md).",
+)
+def finish(compact: bool) -> None:
     """Complete erasures whose removes the destinations have acknowledged since."""
+    from cdp.privacy.compact import copy_to_fresh_file, swap_in
     from cdp.privacy.destinations import finish_erasures
 
     settings = Settings.from_env()
+    started = time.monotonic()
     try:
         with _connect(settings) as con:
             lines = finish_erasures(con, settings.syncs_path)
+            copied = copy_to_fresh_file(con, settings.warehouse_path) if compact else None
+        for line in lines or ["no erasure awaiting removal"]:
+            click.echo(line)
+        if copied is not None:  # the connection is closed: the file can be replaced
+            size = swap_in(copied, settings.warehouse_path)
+            click.echo(copied.render(size, time.monotonic() - started))
     except PrivacyError as exc:
         _fail(str(exc), 2)
-    for line in lines or ["no erasure awaiting removal"]:
-        click.echo(line)
 
 
 @privacy.command()
@@ -196,9 +209,14 @@ def log() -> None:
     settings = Settings.from_env()
     try:
         with _connect(settings) as con:
+            con.execute(  # logs written before the column existed
+                "alter table if exists privacy.erasure_log "
+                "add column if not exists attribution json"
+            )
             rows = con.execute(
                 "select erasure_id, requested_at, requested_by, request_type, status, "
-                "rows_deleted::varchar, destinations::varchar from privacy.erasure_log "
+                "rows_deleted::varchar, destinations::varchar, attribution::varchar "
+                "from privacy.erasure_log "
                 "order by requested_at"
             ).fetchall()
     except (PrivacyError, duckdb.CatalogException):
@@ -233,7 +251,8 @@ def export(email: str | None, phone: str | None, customer_id: str | None, out: P
         click.echo(text)
         return
     if out is None:
-        stamp = time.strftime("%Y%m%dT%H%M%S")
+        # the random part keeps two exports in one second apart (one used to overwrite)
+        stamp = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         out = settings.data_dir / "privacy" / "exports" / f"access-{stamp}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.touch(mode=0o600, exist_ok=True)

@@ -3,9 +3,12 @@
 Before an erasure deletes a customer, `syncs_holding` notes which syncs hold
 their key in `reverse_etl.sync_state` (what a destination acknowledged). The
 rebuild drops them from every model, so the next sync's diff sees the key
-gone and sends a remove through the normal path (audience: exit, mirror:
-delete); in upsert, insert-only and update-only modes the engine only forgets
-the key, which `finish_erasures` reports as not removed at the destination.
+gone; because the key's hash is in `privacy.erasure_log`, the engine sends it
+as an *erasure* (reverse_etl Phase.ERASE) in every mode, through the normal
+exactly-once path, and the destination deletes the record as far as its API
+allows. What that is per destination type is its settings' `erasure`
+("deleted: ...", "unlisted: ..." or "not deleted: <why>"), which the audit
+records per sync.
 
 An erasure whose rebuild has not happened (`cdp privacy erase --no-build`, or
 a failed rebuild) waits in `awaiting_rebuild` until a complete `cdp build`
@@ -15,7 +18,9 @@ marks it (`erase.mark_rebuilt_before`); `finish_erasures` reports it.
 no outbox batch carries it: it deletes the keys' rows from
 `reverse_etl.sync_rejections` (the state row went with the remove; the
 outbox row with its acknowledgement) and marks the audit record completed,
-listing each sync as removed or forgotten. Keys are matched by their hash, so
+listing per sync what its destination did. A sync whose destination refused
+the erasure for good keeps the erasure waiting, and the line says why. Keys
+are matched by their hash, so
 the audit record never needs the customer id in clear.
 """
 
@@ -30,7 +35,6 @@ import duckdb
 from cdp.privacy.subject import relation_exists
 
 ERASURE_LOG = "privacy.erasure_log"
-REMOVING_MODES = ("audience", "mirror")
 
 
 def syncs_holding(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -45,12 +49,15 @@ def syncs_holding(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {str(name): int(n) for name, n in rows}
 
 
-def _modes(syncs_path: Path | None) -> dict[str, str]:
+def _erasure_outcomes(syncs_path: Path | None) -> dict[str, str]:
+    """sync name -> what an erasure does at its destination (DestinationSettings.erasure)."""
     if syncs_path is None or not syncs_path.exists():
         return {}
     from reverse_etl.config import load_syncs
 
-    return {d.name: d.mode.value for d in load_syncs(syncs_path)}
+    return {
+        d.name: f"{d.destination.erasure} [{d.destination.type}]" for d in load_syncs(syncs_path)
+    }
 
 
 def finish_erasures(con: duckdb.DuckDBPyConnection, syncs_path: Path | None) -> list[str]:
@@ -70,7 +77,7 @@ def finish_erasures(con: duckdb.DuckDBPyConnection, syncs_path: Path | None) -> 
         f"select erasure_id, customer_hashes::varchar, syncs_holding::varchar "
         f"from {ERASURE_LOG} where status = 'awaiting_removal' order by requested_at"
     ).fetchall()
-    modes = _modes(syncs_path)
+    outcomes = _erasure_outcomes(syncs_path)
     has_state = relation_exists(con, "reverse_etl", "sync_state")
     for erasure_id, customer_hashes, holding_json in pending:
         hashes = json.loads(customer_hashes or "[]")
@@ -80,8 +87,27 @@ def finish_erasures(con: duckdb.DuckDBPyConnection, syncs_path: Path | None) -> 
             con.executemany("insert into privacy_erased_hashes values (?)", [[h] for h in hashes])
         still = _still_held(con) if has_state else {}
         if still:
-            waiting = ", ".join(f"{s} ({n})" for s, n in sorted(still.items()))
-            lines.append(f"erasure {erasure_id}: waiting for removes from {waiting}")
+            refused = _refusals(con)
+            waiting = ", ".join(
+                f"{s} ({n}" + (f"; refused: {refused[s]}" if s in refused else "") + ")"
+                for s, n in sorted(still.items())
+            )
+            lines.append(f"erasure {erasure_id}: waiting for the deletion at {waiting}")
+            # The audit says where it stands meanwhile: done, waiting, or refused (why).
+            so_far = {
+                name: (
+                    f"not deleted yet: the destination refused it: {refused[name]}"
+                    if name in refused
+                    else "not deleted yet: waiting for the next sync"
+                )
+                if name in still
+                else outcomes.get(name, "deleted")
+                for name in holding
+            }
+            con.execute(
+                f"update {ERASURE_LOG} set destinations = ? where erasure_id = ?",
+                [json.dumps(so_far, sort_keys=True), erasure_id],
+            )
             continue
         scrubbed = 0
         if relation_exists(con, "reverse_etl", "sync_rejections"):
@@ -92,10 +118,10 @@ def finish_erasures(con: duckdb.DuckDBPyConnection, syncs_path: Path | None) -> 
             scrubbed = int(row[0]) if row else 0
             con.execute(f"delete from reverse_etl.sync_rejections where {where}")
         outcome = {
-            name: (
-                "removed"
-                if modes.get(name) in REMOVING_MODES
-                else f"forgotten, not removed at the destination (mode {modes.get(name, '?')})"
+            name: outcomes.get(
+                name,
+                "not deleted: the sync is no longer in the sync definitions, so its "
+                "destination is unknown; delete the person there by hand",
             )
             for name in holding
         }
@@ -114,6 +140,17 @@ def finish_erasures(con: duckdb.DuckDBPyConnection, syncs_path: Path | None) -> 
             f"{scrubbed} rejection row(s) scrubbed"
         )
     return lines
+
+
+def _refusals(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """sync name -> the latest reason a destination refused one of the erased keys."""
+    if not relation_exists(con, "reverse_etl", "sync_rejections"):
+        return {}
+    rows = con.execute(
+        """select sync_name, arg_max(reason, rejected_at) from reverse_etl.sync_rejections
+        where sha256(key) in (select h from privacy_erased_hashes) group by sync_name"""
+    ).fetchall()
+    return {str(s): str(r) for s, r in rows}
 
 
 def _still_held(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

@@ -11,7 +11,11 @@ One request (or a batch) runs in one transaction over the warehouse:
    `customer_id` (incremental models such as segment_membership_history are
    never rebuilt, so this is what purges them);
 6. write `privacy.erasure_log`: who, when, why, rows deleted per table, the
-   hashed identifiers, the syncs that must send removes. No raw PII.
+   hashed identifiers, the syncs that must send removes. No raw PII;
+7. after the commit, delete the earlier access exports of the person
+   (`cdp privacy export` writes them to <data>/privacy/exports/access-*.json;
+   one is the person's when its `customer_ids` name an erased customer). An
+   export written elsewhere with `--out` is the requester's copy, not tracked.
 
 Then the caller rebuilds the dbt project (every derived model without them)
 and runs the syncs (destinations.py): the normal remove path takes them out of
@@ -25,10 +29,16 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import duckdb
 
-from cdp.landing.tombstones import TABLE_KEYS, TOMBSTONES, text_email_predicate
+from cdp.landing.tombstones import (
+    TABLE_KEYS,
+    TOMBSTONES,
+    erased_predicate,
+    text_email_predicate,
+)
 from cdp.privacy import destinations
 from cdp.privacy.subject import (
     SUBJECT_KEYS,
@@ -62,6 +72,10 @@ class ErasureResult:
     rows_deleted: dict[str, int] = field(default_factory=dict)
     syncs_holding: dict[str, int] = field(default_factory=dict)
     unsearched_tables: list[str] = field(default_factory=list)
+    access_exports: list[Path] = field(default_factory=list)
+    attribution: dict[str, dict[str, int]] = field(default_factory=dict)
+    """table -> {"other_customers": n, "no_customer": m}: matched raw rows that identity
+    had not put on the person (found through their identifiers and devices)."""
 
     def render(self) -> str:
         """Counts only: never an identifier."""
@@ -73,9 +87,18 @@ class ErasureResult:
             "  raw rows deleted: "
             + (", ".join(f"{t} {n}" for t, n in sorted(raw.items())) or "none"),
             f"  derived rows deleted before the rebuild: {derived}",
+            f"  earlier access exports deleted: {len(self.access_exports)}",
             "  syncs holding them (removes on the next sync): "
             + (", ".join(f"{s} ({n})" for s, n in sorted(self.syncs_holding.items())) or "none"),
         ]
+        if self.attribution:
+            lines.append(
+                "  found through their identifiers though identity put them elsewhere: "
+                + ", ".join(
+                    f"{t} {c['other_customers']} on other customers, {c['no_customer']} on none"
+                    for t, c in sorted(self.attribution.items())
+                )
+            )
         if self.unsearched_tables:
             lines.append(
                 "  WARNING: raw tables without erasure keys, not searched: "
@@ -106,12 +129,36 @@ def ensure_privacy_tables(con: duckdb.DuckDBPyConnection) -> None:
             status varchar,
             completed_at timestamp)"""
     )
+    con.execute(f"alter table {ERASURE_LOG} add column if not exists attribution json")
+
+
+def access_exports_of(exports_dir: Path | None, customers: list[str]) -> list[Path]:
+    """The access exports in `exports_dir` whose `customer_ids` name one of `customers`.
+
+    A file that is not a readable export document is left alone (and not counted)."""
+    if exports_dir is None or not exports_dir.is_dir() or not customers:
+        return []
+    wanted = set(customers)
+    found = []
+    for path in sorted(exports_dir.glob("access-*.json")):
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError):
+            continue
+        ids = document.get("customer_ids") if isinstance(document, dict) else None
+        if isinstance(ids, list) and wanted.intersection(str(i) for i in ids):
+            found.append(path)
+    return found
 
 
 def erase_one(
-    con: duckdb.DuckDBPyConnection, request: ErasureRequest, now: datetime | None = None
+    con: duckdb.DuckDBPyConnection,
+    request: ErasureRequest,
+    now: datetime | None = None,
+    exports_dir: Path | None = None,
 ) -> ErasureResult:
-    """Steps 1-6 for one request, inside the caller's transaction."""
+    """Steps 1-6 for one request, inside the caller's transaction; the access exports
+    to delete (step 7, after the commit) are returned in the result."""
     ensure_privacy_tables(con)
     now = now or datetime.now(UTC).replace(tzinfo=None)
     erasure_id = f"er-{uuid.uuid4().hex[:12]}"
@@ -125,6 +172,7 @@ def erase_one(
     )
     deleted: dict[str, int] = {}
     present = raw_tables(con)
+    attribution = _attribution(con, present)
     for table in TABLE_KEYS:
         if table in present:
             deleted[table] = _delete(con, f"raw.{quoted(table)}", raw_predicate(table))
@@ -144,12 +192,17 @@ def erase_one(
         f"from {SUBJECT_KEYS}"
     ).fetchone()
     key_count, key_hashes = (int(row[0]), row[1]) if row else (0, "[]")
+    exports = access_exports_of(exports_dir, customers)
+    deleted["access_exports"] = len(exports)
     customer_hashes = con.execute(
         "select to_json(coalesce(list(sha256(customer_id) order by customer_id), [])) "
         "from privacy_subject_customers"
     ).fetchone()
     con.execute(
-        f"insert into {ERASURE_LOG} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?, null)",
+        f"""insert into {ERASURE_LOG} (erasure_id, requested_at, requested_by, reason,
+            request_type, request_hash, customer_hashes, identifier_hashes, rows_deleted,
+            syncs_holding, status, attribution)
+        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             erasure_id,
             now,
@@ -162,6 +215,7 @@ def erase_one(
             json.dumps(deleted, sort_keys=True),
             json.dumps(holding, sort_keys=True),
             "awaiting_rebuild",
+            json.dumps(attribution, sort_keys=True),
         ],
     )
     return ErasureResult(
@@ -172,6 +226,8 @@ def erase_one(
         deleted,
         holding,
         unsearched,
+        exports,
+        attribution,
     )
 
 
@@ -204,6 +260,41 @@ def mark_rebuilt_before(con: duckdb.DuckDBPyConnection, started_at: datetime) ->
     return ids
 
 
+def _attribution(con: duckdb.DuckDBPyConnection, present: list[str]) -> dict[str, dict[str, int]]:
+    """Per identity-source raw table: matched rows whose source record identity put on
+    another customer, or on none (not built yet, or linked by nothing identity uses).
+
+    A table is an identity source when its first record key is its own
+    (`<table>:<id>`), which is how `marts.customer_source_records` names it."""
+    if not relation_exists(con, "marts", "customer_source_records"):
+        return {}
+    found: dict[str, dict[str, int]] = {}
+    for table, keys in TABLE_KEYS.items():
+        if table not in present or not keys.records or keys.records[0][0] != table:
+            continue
+        template = keys.records[0][1]
+        names = [part.split("}", 1)[0] for part in template.split("{")[1:]]
+        record_id = template.format(**{n: f"r.{quoted(n)}" for n in names})
+        row = con.execute(
+            f"""with owners as (
+                select upper(trim(source_record_id)) as record_id, min(customer_id) as owner
+                from marts.customer_source_records where source_name = ? group by 1
+            )
+            select
+                count(*) filter (where o.owner is not null and o.owner not in
+                    (select customer_id from privacy_subject_customers)),
+                count(*) filter (where o.owner is null)
+            from raw.{quoted(table)} r
+            left join owners o on o.record_id = upper(trim(cast({record_id} as varchar)))
+            where {erased_predicate(table, lambda c: f"r.{quoted(c)}", SUBJECT_KEYS)}""",
+            [table],
+        ).fetchone()
+        elsewhere, nowhere = (int(row[0]), int(row[1])) if row else (0, 0)
+        if elsewhere or nowhere:
+            found[table] = {"other_customers": elsewhere, "no_customer": nowhere}
+    return found
+
+
 def _delete(con: duckdb.DuckDBPyConnection, relation: str, where: str) -> int:
     row = con.execute(f"select count(*) from {relation} where {where}").fetchone()
     count = int(row[0]) if row else 0
@@ -229,18 +320,25 @@ def _derived_customer_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def erase_requests(
-    con: duckdb.DuckDBPyConnection, requests: list[ErasureRequest], progress: Progress
+    con: duckdb.DuckDBPyConnection,
+    requests: list[ErasureRequest],
+    progress: Progress,
+    exports_dir: Path | None = None,
 ) -> list[ErasureResult]:
-    """Erase every request in one transaction: all of them or none."""
+    """Erase every request in one transaction: all of them or none; then delete the
+    people's access exports in `exports_dir` (files go only once the erasure holds)."""
     results = []
     con.execute("begin")
     try:
         for number, request in enumerate(requests, start=1):
-            result = erase_one(con, request)
+            result = erase_one(con, request, exports_dir=exports_dir)
             progress(f"request {number}/{len(requests)}: {result.render()}")
             results.append(result)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
+    for result in results:
+        for path in result.access_exports:
+            path.unlink(missing_ok=True)
     return results

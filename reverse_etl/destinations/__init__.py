@@ -7,6 +7,7 @@ Adding a destination: create `destinations/<name>/` with `config.py` (a
 
 from __future__ import annotations
 
+import typing
 from typing import Annotated
 
 from pydantic import Field
@@ -55,9 +56,21 @@ _CLIENTS: dict[type[DestinationSettings], type[Destination]] = {
 }
 
 
+SETTINGS_BY_TYPE: dict[str, type[DestinationSettings]] = {
+    typing.get_args(cls.model_fields["type"].annotation)[0]: cls for cls in _CLIENTS
+}
+"""`type` in the YAML -> its settings class (modes, limits, what an erasure does)."""
+
+
 def build_destination(settings: DestinationSettings, context: SyncContext) -> Destination:
     """The client for `settings`; resolves secrets (ConfigError if a variable is unset)."""
     return _CLIENTS[type(settings)](settings, context)  # type: ignore[call-arg]
 
 
-__all__ = ["AnyDestinationSettings", "Destination", "DestinationSettings", "build_destination"]
+__all__ = [
+    "SETTINGS_BY_TYPE",
+    "AnyDestinationSettings",
+    "Destination",
+    "DestinationSettings",
+    "build_destination",
+]

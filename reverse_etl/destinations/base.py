@@ -57,6 +57,9 @@ class DestinationSettings(BaseModel):
     """True if the identity field is sent only as a SHA-256 hash (ad destinations)."""
     phone_hash_without_plus: ClassVar[bool] = False
     """Hash E.164 phone numbers without the leading '+' (Meta's normalisation)."""
+    erasure: ClassVar[str] = "not deleted: this destination has no deletion path"
+    """What an erasure (Phase.ERASE) does here, as the privacy audit records it:
+    "deleted: ...", "unlisted: ..." or "not deleted: <why>"."""
     max_batch_size: ClassVar[int] = 500
     default_rate_limit: ClassVar[RateLimit | None] = None
 

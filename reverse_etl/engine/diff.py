@@ -5,8 +5,10 @@
    `json_object` and its content hash with md5.
 2. Full-outer-join that projection with `reverse_etl.sync_state` for the sync:
    add (key not acknowledged, or marked for full resync), change (hash differs),
-   remove (acknowledged key no longer in the source).
-3. Apply the mode (see README "Modes"): which kinds are sent, forgotten or ignored;
+   remove (acknowledged key no longer in the source), erase (a removed key of an
+   erased person: `reverse_etl.privacy.erased_keys_sql`).
+3. Apply the mode (see README "Modes"): which kinds are sent, forgotten or ignored
+   (erasures are sent in every mode);
    an identity change (a new email for a key) becomes remove(old) + add(new)
    when the mode sends removes.
 4. Set aside rows that fail validation and rows whose exact content was
@@ -28,7 +30,7 @@ from reverse_etl.config import FieldMapping, FieldType, SyncDefinition
 from reverse_etl.engine.schema import SCHEMA
 from reverse_etl.engine.sql import literal, quote
 from reverse_etl.errors import SourceError
-from reverse_etl.privacy import gate_sql, missing_relations
+from reverse_etl.privacy import erased_keys_sql, gate_sql, missing_relations
 
 # RFC 5322 "dot-atom" local part, LDH domain labels, alphabetic TLD; applied to
 # the trimmed, lower-cased address. Deliberately strict: a rejected row is reported,
@@ -137,6 +139,7 @@ class DiffCounts:
     adds: int = 0
     changes: int = 0
     removes: int = 0
+    erasures: int = 0
     forgets: int = 0
     ignored: int = 0
     invalid: int = 0
@@ -148,7 +151,7 @@ class DiffCounts:
 
     @property
     def to_send(self) -> int:
-        return self.adds + self.changes + self.removes
+        return self.adds + self.changes + self.removes + self.erasures
 
 
 def compute_diff(
@@ -216,10 +219,13 @@ def compute_diff(
         with state as (
             select key, content_hash, payload, destination_id
             from {SCHEMA}.sync_state where sync_name = {literal(sync.name)}
-        )
+        ),
+        erased as ({erased_keys_sql(existing)})
         select
             coalesce(s.key, t.key) as key,
             case
+                when s.key is null and sha256(t.key) in (select key_hash from erased)
+                    then 'erase'
                 when s.key is null then 'remove'
                 when t.key is null or t.content_hash is null then 'add'
                 when s.content_hash <> t.content_hash then 'change'
@@ -249,9 +255,11 @@ def compute_diff(
         ),
         expanded as (
             -- an identity change leaves as the old record and enters as the new one
-            select key, 'remove' as kind, previous as payload, previous_hash as content_hash,
+            select key, case when kind = 'erase' then 'erase' else 'remove' end as kind,
+                   previous as payload, previous_hash as content_hash,
                    null as invalid_reason, null as previous, destination_id
-            from retl_joined where kind = 'remove' or (kind = 'change' and identity_changed)
+            from retl_joined
+            where kind in ('remove', 'erase') or (kind = 'change' and identity_changed)
             union all
             select key, case when identity_changed then 'add' else kind end, payload,
                    content_hash, invalid_reason, previous, destination_id
@@ -262,7 +270,7 @@ def compute_diff(
         left join terminal t on t.key = e.key and t.content_hash is not distinct from e.content_hash
         """
     )
-    kinds = ", ".join(literal(k) for k in sorted(send))
+    kinds = ", ".join(literal(k) for k in sorted({*send, "erase"}))
     forget = "false" if sync.mode is Mode.INSERT_ONLY or "remove" in send else "kind = 'remove'"
     con.execute(
         f"""
@@ -310,6 +318,7 @@ def compute_diff(
         adds=counts.get("send_add", 0),
         changes=counts.get("send_change", 0),
         removes=counts.get("send_remove", 0),
+        erasures=counts.get("send_erase", 0),
         forgets=counts.get("forget", 0),
         ignored=counts.get("ignored", 0),
         invalid=counts.get("invalid", 0),

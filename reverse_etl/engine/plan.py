@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
-
+from cdp.warehouse import connect_duckdb
 from reverse_etl.config import SyncDefinition
 from reverse_etl.engine.diff import DiffCounts, compute_diff
 from reverse_etl.engine.schema import ensure_schema
@@ -42,6 +41,7 @@ class SyncPlan:
             more = f"  e.g. keys {', '.join(sample)}" if sample else ""
             lines.append(f"  {label:<8}{count:>10}{more}")
         extras = [
+            ("erase (erased people: deleted at the destination)", d.erasures),
             *((f"withheld ({reason})", count) for reason, count in d.withheld_reasons),
             ("rejected (invalid, never sent)", d.invalid),
             ("skipped (rejected before, unchanged)", d.skipped),
@@ -56,7 +56,7 @@ class SyncPlan:
 
 
 def plan_sync(sync: SyncDefinition, warehouse: Path, *, full_resync: bool = False) -> SyncPlan:
-    con = duckdb.connect(str(warehouse))
+    con = connect_duckdb(warehouse)
     try:
         ensure_schema(con)
         store = StateStore(con, sync)

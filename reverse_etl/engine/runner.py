@@ -31,6 +31,7 @@ from typing import Literal
 
 import duckdb
 
+from cdp.warehouse import connect_duckdb
 from reverse_etl.batch import PHASE_ORDER, Batch, Phase
 from reverse_etl.config import SyncDefinition
 from reverse_etl.destinations import Destination, build_destination
@@ -168,6 +169,7 @@ class _Run:
             diff = compute_diff(self.con, self.sync, self.store.rejection_epoch())
             self.progress(
                 f"diff: {diff.adds} to add, {diff.changes} to change, {diff.removes} to remove, "
+                f"{diff.erasures} to erase, "
                 f"{diff.invalid} invalid, {diff.skipped} skipped (rejected before), "
                 f"{diff.withheld} withheld (consent or suppression)"
             )
@@ -223,7 +225,7 @@ def run_sync(
     """Run one sync against the DuckDB file at `warehouse`. Destination errors end the
     run with status 'failed' (recorded, not raised); the next run picks up from state.
     `checkpoint`, when given, observes the named points of every batch."""
-    con = duckdb.connect(str(warehouse))
+    con = connect_duckdb(warehouse)
     try:
         ensure_schema(con)
         run = _Run(

@@ -162,7 +162,7 @@ class StateStore:
         acked = [rows[k] for k in sorted(outcome.acknowledged) if k in rows]
         rejected = [(k, outcome.rejected[k]) for k in sorted(outcome.rejected) if k in rows]
         with self._transaction():
-            if acked and batch.phase is Phase.REMOVE:
+            if acked and batch.phase in (Phase.REMOVE, Phase.ERASE):
                 keys = json_rows([{"key": r.key} for r in acked], {"key": "VARCHAR"})
                 self.con.execute(
                     f"""delete from {SCHEMA}.sync_state where sync_name = {self._name}
@@ -194,7 +194,8 @@ class StateStore:
                 )
                 self._insert_rejections(run_id, table.replace(") as t(", ") as r(", 1))
             counts = {"add": 0, "change": 0, "remove": 0}
-            counts[batch.phase.value] = len(acked)
+            # an erasure is a remove that also deleted the record at the destination
+            counts["remove" if batch.phase is Phase.ERASE else batch.phase.value] = len(acked)
             self.con.execute(
                 f"""update {SCHEMA}.sync_runs set
                         rows_added = rows_added + {counts["add"]},

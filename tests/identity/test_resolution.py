@@ -8,6 +8,7 @@ import yaml
 from cdp.identity.evaluate import pairwise_metrics, read_ground_truth
 from cdp.identity.explain import explain
 from cdp.identity.report import build_report
+from cdp.warehouse import DuckDBWarehouse
 from tests.identity.conftest import DBT_PROJECT, PLACEHOLDER_PEOPLE, Warehouse
 
 # Measured on this data set (the shared business, 300 people, seed 11, 2,441
@@ -112,7 +113,7 @@ def test_explain_works_for_every_customer(con: duckdb.DuckDBPyConnection) -> Non
         row[0] for row in con.execute("select customer_id from marts.customers").fetchall()
     ]
     for customer_id in customer_ids:
-        explanation = explain(con, customer_id)
+        explanation = explain(DuckDBWarehouse.of(con), customer_id)
         assert explanation.customer_id == customer_id
         assert len(explanation.records) >= 1
         assert len(explanation.edges) >= len(explanation.records) - 1
@@ -124,7 +125,7 @@ def test_explain_by_email(con: duckdb.DuckDBPyConnection) -> None:
         "select identifier_value, customer_id from marts.customer_identifiers "
         "where identifier_type = 'email' order by identifier_value limit 1"
     ).fetchone()
-    assert explain(con, email.upper()).customer_id == customer_id
+    assert explain(DuckDBWarehouse.of(con), email.upper()).customer_id == customer_id
 
 
 def test_accuracy_against_ground_truth(
@@ -140,7 +141,7 @@ def test_accuracy_against_ground_truth(
 
 
 def test_report_renders(identity_warehouse: Warehouse, con: duckdb.DuckDBPyConnection) -> None:
-    report = build_report(con, ground_truth=identity_warehouse.ground_truth)
+    report = build_report(DuckDBWarehouse.of(con), ground_truth=identity_warehouse.ground_truth)
     text = report.render()
     assert "Edges per rule" in text and "precision" in text
     assert "test@test.com" in text

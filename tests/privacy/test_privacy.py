@@ -8,8 +8,10 @@ rebuild is left to the next `cdp build`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -126,6 +128,27 @@ def _needles(subject: dict[str, Any]) -> list[str]:
     ]
 
 
+def _hashes(subject: dict[str, Any]) -> list[str]:
+    """What destinations key people by: SHA-256 of the email and phone (with and
+    without '+', Meta's form), and Mailchimp's MD5 subscriber hash."""
+    emails = {subject["email"], subject["synced_email"]}
+    phones = {subject["phone"], subject["phone"].lstrip("+")}
+    return sorted(
+        {hashlib.sha256(v.encode()).hexdigest() for v in emails | phones}
+        | {hashlib.md5(e.encode()).hexdigest() for e in emails}
+    )
+
+
+def _held_at_destinations(business: Business, needles: list[str]) -> dict[str, list[str]]:
+    """sync -> the needles its destination still holds (case-insensitive)."""
+    found = {}
+    for sync, text in business.destination_dumps().items():
+        hits = [n for n in needles if n.lower() in text.lower()]
+        if hits:
+            found[sync] = hits
+    return found
+
+
 # --- consent ---------------------------------------------------------------------------
 
 
@@ -143,6 +166,23 @@ def revoker(business: Business, subject: dict[str, Any]) -> dict[str, str]:
         if email in tagged:
             return {"customer_id": str(customer_id), "email": str(email)}
     pytest.fail("nobody eligible in the Mailchimp audience")
+
+
+def _web_event(
+    message_id: str, kind: str, device: str, traits: dict[str, str] | None
+) -> dict[str, Any]:
+    return {
+        "message_id": message_id,
+        "type": kind,
+        "event": None,
+        "anonymous_id": device,
+        "user_id": None,
+        "session_id": "zz-session",
+        "timestamp": "2026-06-30T09:00:00",
+        "properties": {"url": "https://www.lumenandoak.example/"},
+        "traits": traits,
+        "context": {"device_type": "web", "page_url": "https://www.lumenandoak.example/"},
+    }
 
 
 def _land(business: Business, table: str, name: str, rows: list[dict[str, Any]]) -> None:
@@ -217,11 +257,32 @@ def test_access_export_holds_every_ground_truth_record(
     assert held_payload["key"] == subject["customer_id"] and held_payload["acknowledged_at"]
 
 
+def _export_path(output: str) -> Path:
+    match = re.search(r"wrote (\S+\.json):", output)
+    assert match, output
+    return Path(match.group(1))
+
+
+@pytest.fixture(scope="module")
+def kept_exports(business: Business, subject: dict[str, Any], revoker: dict[str, str]) -> dict:
+    """Two access exports in the product's folder, the subject's and someone else's,
+    made before the erasure (same second: they must not overwrite each other)."""
+    mine = _export_path(business.cdp("privacy", "export", "--email", subject["email"]))
+    other = _export_path(business.cdp("privacy", "export", "--customer-id", revoker["customer_id"]))
+    assert mine != other and mine.is_file() and other.is_file()
+    assert mine.parent == business.root / "data" / "privacy" / "exports"
+    return {"subject": mine, "other": other}
+
+
 def test_erasure_leaves_no_trace_in_warehouse_or_destinations(
-    business: Business, subject: dict[str, Any], revoker: dict[str, str]
+    business: Business, subject: dict[str, Any], revoker: dict[str, str], kept_exports: dict
 ) -> None:
     needles = _needles(subject)
     assert _traces(business, [subject["email"]]), "the person must be found before erasure"
+    everywhere = _held_at_destinations(business, [subject["synced_email"], *_hashes(subject)])
+    assert sorted(everywhere) == sorted(business.destination_dumps()), (
+        "the person must be at all nine destinations before erasure"
+    )
     # An inferred opt-in after the explicit revoke: it must not bring the revoker back.
     (business.landing / "email_subscribers" / "zz_privacy_test_resubscribe.csv").write_text(
         "subscriber_id,email_address,first_name,last_name,phone,status,opted_in_at,"
@@ -229,6 +290,41 @@ def test_erasure_leaves_no_trace_in_warehouse_or_destinations(
         f"privtest01,{revoker['email']},,,,subscribed,2026-06-30T09:00:00Z,,en,"
         "2026-06-30T09:00:00Z\n",
         encoding="utf-8",
+    )
+    # Records identity would not put on the person: a new device whose only link is
+    # one identify call with their email (its page view carries nothing of them), and
+    # a consent event naming their record in the collecting system but another address.
+    systems = {"shop_customers": "shop", "crm_contacts": "crm", "email_subscribers": "email"}
+    table, record_id = next((t, r) for t, r in subject["records"] if t in systems)
+    device = "zz-erasure-device-0001"
+    _land(
+        business,
+        "web_events",
+        "zz_privacy_test_device.jsonl",
+        [
+            _web_event("zz-msg-identify", "identify", device, {"email": subject["email"]}),
+            _web_event("zz-msg-page", "page", device, None),
+        ],
+    )
+    _land(
+        business,
+        "consent_events",
+        "zz_privacy_test_consent.jsonl",
+        [
+            {
+                "consent_event_id": "zz-consent-elsewhere",
+                "subject_email": "zz-someone-else@example.org",
+                "subject_phone": None,
+                "source_system": systems[table],
+                "source_record_id": record_id,
+                "channel": "email",
+                "purpose": "marketing",
+                "status": "granted",
+                "method": "checkbox",
+                "occurred_at": "2026-06-30T09:00:00",
+                "confirmed_at": None,
+            }
+        ],
     )
     business.cdp("ingest")
 
@@ -245,28 +341,48 @@ def test_erasure_leaves_no_trace_in_warehouse_or_destinations(
     assert not [n for n in needles if n.lower() in output.lower()], output
     assert subject["customer_id"] not in output
 
-    # Destinations: the webhook (mirror) got a delete, Mailchimp (audience) an untag.
-    assert subject["customer_id"] not in business.webhook.members
-    assert business.webhook.deliveries[("delete", subject["customer_id"])] == 1
-    assert subject["synced_email"] not in {e.lower() for e in business.mailchimp.tagged_emails(TAG)}
-    assert business.mailchimp.delivery_counts("tag_remove").get(subject["synced_email"]) == 1
+    # Destinations: deleted, not unlisted or forgotten, at all nine: no destination
+    # holds the email, phone or name, nor their hashes (Mailchimp's MD5 included).
+    assert _held_at_destinations(business, [*needles, *_hashes(subject)]) == {}
+    assert business.webhook.deliveries[("erase", subject["customer_id"])] == 1
+    assert subject["synced_email"] not in business.mailchimp.member_emails()
+    assert business.mailchimp.delivery_counts("member_delete").get(subject["synced_email"]) == 1
     # The revoker stays out of the email audience despite the later inferred opt-in.
     assert revoker["email"] not in {e.lower() for e in business.mailchimp.tagged_emails(TAG)}
     assert business.mailchimp.delivery_counts("tag_add").get(revoker["email"]) == 1
 
     # Every table of every schema: no email, phone or name left.
     assert _traces(business, needles) == []
+    # Found by every identifier of the erased records, devices included.
+    assert business.query(
+        "select count(*) from raw.web_events where anonymous_id = ?", [device]
+    ) == [(0,)]
+    assert business.query(
+        "select count(*) from raw.consent_events where consent_event_id = 'zz-consent-elsewhere'"
+    ) == [(0,)]
 
     # The audit record: who, what, where, with hashes only.
     log = business.query(
         "select requested_by, reason, status, rows_deleted::varchar, destinations::varchar, "
-        "identifier_hashes::varchar from privacy.erasure_log"
+        "identifier_hashes::varchar, attribution::varchar from privacy.erasure_log"
     )
     assert len(log) == 1
-    requested_by, reason, status, deleted, destinations, hashes = log[0]
+    requested_by, reason, status, deleted, destinations, hashes, attribution = log[0]
+    # Landed after the last build, so identity had put them on no customer yet.
+    found = json.loads(attribution)
+    assert found["web_events"]["no_customer"] >= 2
+    assert found["consent_events"]["no_customer"] >= 1
+    assert "identity put them elsewhere" in output
     assert (requested_by, reason, status) == ("dpo@test", "test erasure", "completed")
-    assert json.loads(destinations) == {"all_to_mailchimp": "removed", "all_to_webhook": "removed"}
+    outcomes = json.loads(destinations)
+    assert sorted(outcomes) == sorted(business.destination_dumps())
+    assert all(o.startswith("deleted: ") for o in outcomes.values()), outcomes
+    assert "delete-permanent" in outcomes["all_to_mailchimp"]
+    assert "gdpr-delete" in outcomes["all_to_hubspot"]
     counts = json.loads(deleted)
+    # The subject's earlier access export went with them; someone else's stays.
+    assert counts["access_exports"] == 1
+    assert not kept_exports["subject"].exists() and kept_exports["other"].exists()
     tables = {table for table, _ in subject["records"]}
     assert all(counts[table] >= 1 for table in tables)
     assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in json.loads(hashes))
@@ -340,4 +456,4 @@ def test_erasure_without_rebuild_completes_after_build_sync_and_finish(
     assert "completed" in output
     assert status() == "completed"
     assert customer_id not in business.webhook.members
-    assert business.webhook.deliveries[("delete", customer_id)] == 1
+    assert business.webhook.deliveries[("erase", customer_id)] == 1

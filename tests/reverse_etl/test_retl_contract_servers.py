@@ -108,3 +108,76 @@ def test_webhook_signature_size_limit_and_idempotency():
         assert server.delivery_counts("enter") == {"1": 1}
         three = {"operation": "enter", "records": [{"key": str(i)} for i in range(3)]}
         assert post(three, "k2").status_code == 413
+
+
+def test_deletion_endpoints_enforce_their_contracts():
+    """The erasure endpoints: auth, shapes, unknown records, and what is forgotten."""
+    from cdp_demo.contract_servers import KlaviyoContractServer
+
+    key = SECRETS["mailchimp"][1]
+    with MailchimpContractServer(key) as server:
+        url = f"{server.base_url}/lists/{server.list_id}"
+        member = {"email_address": "gone@example.com", "status": "subscribed"}
+        requests.post(url, json={"members": [member]}, auth=("x", key), timeout=5)
+        target = f"{url}/members/{hashlib.md5(b'gone@example.com').hexdigest()}"
+        action = f"{target}/actions/delete-permanent"
+        assert requests.post(action, auth=("x", "bad-us6"), timeout=5).status_code == 401
+        assert requests.post(action, auth=("x", key), timeout=5).status_code == 204
+        assert requests.get(target, auth=("x", key), timeout=5).status_code == 404
+        assert requests.post(action, auth=("x", key), timeout=5).status_code == 404
+        assert "gone@example.com" not in server.held_data()
+
+    token = SECRETS["hubspot"][1]
+    with HubSpotContractServer(token, rate_limit=None) as server:
+        headers = {"Authorization": f"Bearer {token}"}
+        base = f"{server.url}/crm/v3/objects/contacts"
+        inputs = [{"idProperty": "email", "id": "gone@example.com", "properties": {}}]
+        rid = requests.post(
+            f"{base}/batch/upsert", json={"inputs": inputs}, headers=headers, timeout=5
+        ).json()["results"][0]["id"]
+        delete = f"{base}/gdpr-delete"
+        assert requests.post(delete, json={}, headers=headers, timeout=5).status_code == 400
+        assert requests.post(delete, json={"objectId": rid}, timeout=5).status_code == 401
+        assert (
+            requests.post(delete, json={"objectId": rid}, headers=headers, timeout=5).status_code
+            == 204
+        )
+        assert (
+            requests.post(delete, json={"objectId": rid}, headers=headers, timeout=5).status_code
+            == 404
+        )
+        assert "gone@example.com" not in server.held_data()
+        # Documented: an address HubSpot does not know is blocklisted (kept, hence the
+        # client always deletes by record id).
+        body = {"objectId": "never@example.com", "idProperty": "email"}
+        assert requests.post(delete, json=body, headers=headers, timeout=5).status_code == 204
+        assert server.blocklist == {"never@example.com"}
+
+    api_key = SECRETS["klaviyo"][1]
+    with KlaviyoContractServer(api_key, rate_limit=None, steady_limit=None) as server:
+        headers = {"Authorization": f"Klaviyo-API-Key {api_key}", "revision": "2025-01-15"}
+        jobs = f"{server.url}/api/data-privacy-deletion-jobs"
+
+        def job(attributes: dict[str, str]) -> dict[str, object]:
+            profile = {"type": "profile", "attributes": attributes}
+            return {
+                "data": {
+                    "type": "data-privacy-deletion-job",
+                    "attributes": {"profile": {"data": profile}},
+                }
+            }
+
+        both = job({"email": "a@example.com", "phone_number": "+4915112345678"})
+        refused = requests.post(jobs, json=both, headers=headers, timeout=5)
+        assert refused.status_code == 400 and refused.json()["errors"][0]["code"] == "invalid"
+        no_revision = {"Authorization": headers["Authorization"]}
+        assert (
+            requests.post(
+                jobs, json=job({"email": "a@example.com"}), headers=no_revision, timeout=5
+            ).status_code
+            == 400
+        )
+        accepted = requests.post(
+            jobs, json=job({"email": "a@example.com"}), headers=headers, timeout=5
+        )
+        assert accepted.status_code == 202

@@ -351,3 +351,42 @@ def test_killed_runs_write_every_change_exactly_once(layout: dict[str, Any], tmp
         assert max(changes(ref_out, fmt).values()) <= 2
     assert no_temporaries(out)
     assert run_sync(make_sync(out, batch_size=4, **layout), warehouse).requests == 0
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+@pytest.mark.parametrize("mode", ["audience", "upsert"])
+def test_erased_person_is_rewritten_out_of_snapshot_and_change_files(
+    tmp_path: Path, warehouse: Path, mode: str, fmt: str
+):
+    """Every file of the drop that held the erased person is rewritten without them;
+    an erase change file names only the key (docs/privacy.md, Destinations)."""
+    from test_retl_erasure import record_erasure
+
+    out = tmp_path / "out"
+    out.mkdir()
+    sync = make_sync(out, mode, format=fmt, batch_size=7)
+    rows = people(30)
+    assert run_sync(sync, warehouse).status == "succeeded"
+    renamed = [(i, e, f"Renamed{i}") if i in (5, 8) else (i, e, f) for i, e, f in rows]
+    write_source(warehouse, renamed)
+    assert run_sync(sync, warehouse).status == "succeeded"
+    before = changes(out, fmt)
+    assert sum(n for (_, key), n in before.items() if key == "5") == 2  # sent, then renamed
+    kept = {k: n for k, n in before.items() if k[1] == "8"}
+
+    record_erasure(warehouse, 5)
+    write_source(warehouse, [r for r in renamed if r[0] != 5])
+    result = run_sync(sync, warehouse)
+    assert result.status == "succeeded", result.error
+    assert "5" not in snapshot(out, fmt) and "8" in snapshot(out, fmt)
+    for path in change_files(out, fmt):
+        for record in FORMATS[fmt].read(path):
+            assert record["email"] != "person5@example.com", path.name
+            assert record["first_name"] not in ("First5", "Renamed5"), path.name
+    erase_files = [p for p in change_files(out, fmt) if p.name.endswith(f"-erase.{fmt}")]
+    assert len(erase_files) == 1
+    (erased,) = FORMATS[fmt].read(erase_files[0])
+    assert erased["key"] == "5" and not erased["email"] and not erased["first_name"]
+    after = changes(out, fmt)
+    assert {k: n for k, n in after.items() if k[1] == "5"} == {("erase", "5"): 1}
+    assert {k: n for k, n in after.items() if k[1] == "8"} == kept

@@ -462,3 +462,31 @@ def test_process_killed_inside_the_transaction_applies_nothing(
     run_cli(config, warehouse, None)
     assert table(dsn) == expected(people(6))
     assert writes(dsn) == Counter(("INSERT", str(i)) for i in range(1, 7))
+
+
+@pytest.mark.parametrize("mode", ["audience", "upsert", "insert-only"])
+def test_erased_person_is_deleted_in_every_mode(dsn: str, tmp_path: Path, mode: str):
+    """An erased person's key leaving the model deletes their row even in modes that
+    never delete (upsert forgets, insert-only ignores): docs/privacy.md, Destinations."""
+    from test_retl_erasure import record_erasure
+
+    warehouse = tmp_path / "wh.duckdb"
+    rows = people(10)
+    write_source(warehouse, rows)
+    sync = make_sync(mode)
+    assert run_sync(sync, warehouse).status == "succeeded"
+    assert "5" in table(dsn)
+
+    record_erasure(warehouse, 5)
+    write_source(warehouse, [r for r in rows if r[0] not in (5, 6)])
+    result = run_sync(sync, warehouse)
+    assert result.status == "succeeded", result.error
+    assert result.diff is not None and result.diff.erasures == 1
+    held = table(dsn)
+    assert "5" not in held
+    assert ("6" in held) == (mode != "audience")  # a plain leaver follows the mode
+    dump = str(execute(dsn, "select * from public.audience")) + str(
+        execute(dsn, "select * from public._cdp_sync_batches")
+    )
+    assert "person5@example.com" not in dump and "First5'" not in dump
+    assert writes(dsn)[("DELETE", "5")] == 1

@@ -24,6 +24,7 @@ from cdp.landing.engines.duckdb.staging import one_line
 from cdp.landing.engines.duckdb.validator import DuckDBValidator, StagedFile
 from cdp.landing.errors import FileFailed, LandingError
 from cdp.landing.files import FileStats, SourceFile
+from cdp.landing.limits import ColumnLimits
 from cdp.landing.manifest import (
     MANIFEST_COLUMNS,
     MANIFEST_TABLE,
@@ -210,10 +211,10 @@ class PostgresWarehouse:
         self._known_columns.pop(table, None)
 
     def _ensure_columns(
-        self, cur: psycopg2.extensions.cursor, table: str, plan: ColumnPlan
+        self, cur: psycopg2.extensions.cursor, table: str, plan: ColumnPlan, rows_loaded: int
     ) -> list[str]:
         """Add the file's columns the raw table lacks; a warning per undeclared column."""
-        to_add, notes = plan.schema_changes(table, self._columns(cur, table))
+        to_add, notes = plan.schema_changes(table, self._columns(cur, table), rows_loaded)
         for column in to_add:
             self._add_column(cur, table, column.target, column.data_type)
         return notes
@@ -242,9 +243,16 @@ class PostgresWarehouse:
     # --- landing ----------------------------------------------------------------
 
     def land_file(
-        self, spec: TableSpec, file: SourceFile, stats: FileStats, loaded_at: datetime
+        self,
+        spec: TableSpec,
+        file: SourceFile,
+        stats: FileStats,
+        loaded_at: datetime,
+        limits: ColumnLimits,
     ) -> FileResult:
-        staged = self._validator.stage(spec, file, stats, loaded_at)
+        with self._transaction() as cur:
+            existing = dict(self._columns(cur, spec.name))
+        staged = self._validator.stage(spec, file, stats, loaded_at, None, existing, limits)
         try:
             with self._transaction() as cur:
                 return self._write(cur, spec, file, stats, loaded_at, staged)
@@ -264,9 +272,13 @@ class PostgresWarehouse:
         if staged.plan is None:
             warnings = ["file is empty: no header, no rows"]
         else:
-            warnings = staged.plan.warnings() + self._ensure_columns(cur, spec.name, staged.plan)
-            names = ", ".join(ident(n) for n in staged.targets)
-            self._copy(cur, f"raw.{ident(spec.name)} ({names})", staged.rows_path)
+            rows_loaded = staged.rows_in - staged.rows_rejected
+            warnings = staged.plan.warnings() + self._ensure_columns(
+                cur, spec.name, staged.plan, rows_loaded
+            )
+            if rows_loaded:
+                names = ", ".join(ident(n) for n in staged.targets)
+                self._copy(cur, f"raw.{ident(spec.name)} ({names})", staged.rows_path)
             self._copy(cur, f"raw.{ident(REJECTS_TABLE)}", staged.rejects_path)
         rows_in, rejected = staged.rows_in, staged.rows_rejected
         self._insert_manifest(

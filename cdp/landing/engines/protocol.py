@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Protocol
 
 from cdp.landing.files import FileStats, SourceFile
+from cdp.landing.limits import ColumnLimits
 from cdp.landing.manifest import ManifestEntry
 from cdp.landing.registry import Registry, TableSpec
 from cdp.landing.result import FileResult
@@ -26,9 +27,16 @@ class Warehouse(Protocol):
         ...
 
     def land_file(
-        self, spec: TableSpec, file: SourceFile, stats: FileStats, loaded_at: datetime
+        self,
+        spec: TableSpec,
+        file: SourceFile,
+        stats: FileStats,
+        loaded_at: datetime,
+        limits: ColumnLimits,
     ) -> FileResult:
         """Land one file in one transaction: its rows, its rejects and its manifest row.
+
+        New columns are capped by `limits`; a file none of whose rows land adds none.
 
         Raises FileFailed (after rolling back) when the file as a whole cannot be landed.
         """

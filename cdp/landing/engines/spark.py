@@ -37,6 +37,7 @@ from cdp.landing.columns import ColumnPlan
 from cdp.landing.engines.duckdb.validator import Casts, DuckDBValidator
 from cdp.landing.errors import FileFailed, LandingError
 from cdp.landing.files import FileStats, SourceFile
+from cdp.landing.limits import ColumnLimits
 from cdp.landing.manifest import (
     MANIFEST_COLUMNS,
     MANIFEST_TABLE,
@@ -232,7 +233,12 @@ class SparkWarehouse:
     # --- landing ----------------------------------------------------------------
 
     def land_file(
-        self, spec: TableSpec, file: SourceFile, stats: FileStats, loaded_at: datetime
+        self,
+        spec: TableSpec,
+        file: SourceFile,
+        stats: FileStats,
+        loaded_at: datetime,
+        limits: ColumnLimits,
     ) -> FileResult:
         existing = self._columns(spec.name)
 
@@ -246,12 +252,14 @@ class SparkWarehouse:
             rejects = {name: _duckdb_type(column_type(t)) for name, t in REJECTS_COLUMNS}
             return rows, rejects
 
-        staged = self._validator.stage(spec, file, stats, loaded_at, casts)
+        staged = self._validator.stage(spec, file, stats, loaded_at, casts, existing, limits)
         try:
             if staged.plan is None:
                 warnings = ["file is empty: no header, no rows"]
             else:
-                warnings = staged.plan.warnings() + self._ensure_columns(spec.name, staged.plan)
+                warnings = staged.plan.warnings() + self._ensure_columns(
+                    spec.name, staged.plan, staged.rows_in - staged.rows_rejected
+                )
                 if staged.rows_in > staged.rows_rejected:
                     self._move_into(spec.name, staged.rows_path)
                 if staged.rows_rejected:
@@ -269,9 +277,9 @@ class SparkWarehouse:
             raise FileFailed(f"cannot be landed: {first[0] if first else exc!r}") from exc
         return FileResult.loaded(file.relative, rows_in, rejected, warnings)
 
-    def _ensure_columns(self, table: str, plan: ColumnPlan) -> list[str]:
+    def _ensure_columns(self, table: str, plan: ColumnPlan, rows_loaded: int) -> list[str]:
         """Add the file's columns the raw table lacks; a warning per undeclared column."""
-        to_add, notes = plan.schema_changes(table, self._columns(table))
+        to_add, notes = plan.schema_changes(table, self._columns(table), rows_loaded)
         for column in to_add:
             self._add_column(table, column.target, column.data_type)
         return notes

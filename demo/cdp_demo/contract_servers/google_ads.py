@@ -13,9 +13,11 @@ otherwise the whole request fails and nothing is added; an optional rolling-wind
 limit answered with 429 RESOURCE_EXHAUSTED. Errors use Google's
 `{"error": {"code", "message", "status", "details": [GoogleAdsFailure]}}`.
 
-Jobs are applied when run (membership changes then), and report RUNNING for the
-next `run_polls` status reads before SUCCESS. GAQL is understood only as far as the
-client uses it: `FROM offline_user_data_job WHERE ...external_id = N` or
+Jobs are applied when run (membership changes then; the job then keeps only its
+metadata and the number of operations, as the API shows a job: no identifiers), and
+report RUNNING for the next `run_polls` status reads before SUCCESS. GAQL is
+understood only as far as the client uses it:
+`FROM offline_user_data_job WHERE ...external_id = N` or
 `...resource_name = '...'`, and `FROM user_list WHERE user_list.id = N`.
 
 Records: `members` (user list id -> {member key: identifiers}; the key is the
@@ -334,6 +336,8 @@ class GoogleAdsContractServer(ContractServer):
             else:
                 members.pop(key, None)
                 writes.append(("member_remove", key))
+        job["operationCount"] = len(job["operations"])
+        job["operations"] = []  # applied: a job exposes no identifiers afterwards
         operation = {
             "name": f"customers/{self.customer_id}/operations/{uuid.uuid4().hex[:16]}",
             "metadata": {

@@ -3,12 +3,15 @@
 Enforced: `Authorization: Bearer <token>` (401 INVALID_AUTHENTICATION otherwise);
 100 inputs per batch call (400 VALIDATION_ERROR otherwise); `idProperty` must be
 "email"; invalid emails fail per input in a 207 multi-status answer with HubSpot's
-error shape; a rolling 10-second limit (default 190 requests) answered with 429
-RATE_LIMIT / TEN_SECONDLY_ROLLING and Retry-After; lists only accept record ids.
+error shape; GDPR delete (POST .../contacts/gdpr-delete {"objectId", "idProperty"?}:
+204; the contact, its properties and list memberships are forgotten; an unknown id is
+404, an unknown email is blocklisted as HubSpot documents); a rolling 10-second limit
+(default 190 requests) answered with 429 RATE_LIMIT / TEN_SECONDLY_ROLLING and
+Retry-After; lists only accept record ids.
 
 Records: `contacts` (record id -> properties), `lists` (list id -> member ids),
 and `deliveries` counted per lower-cased email with kinds "contact_upsert",
-"list_add", "list_remove".
+"list_add", "list_remove", "gdpr_delete".
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ class HubSpotContractServer(ContractServer):
         self.by_email: dict[str, str] = {}
         self.lists: dict[str, set[str]] = {list_id: set() for list_id in list_ids}
         self.invalid_emails = {k.lower(): v for k, v in (invalid_emails or {}).items()}
+        self.blocklist: set[str] = set()
         self._next_id = 1001
 
     # -- inspection ----------------------------------------------------------------
@@ -108,6 +112,8 @@ class HubSpotContractServer(ContractServer):
             return self._upsert(request.json())
         if path == f"{contacts}/batch/read" and method == "POST":
             return self._read(request.json())
+        if path == f"{contacts}/gdpr-delete" and method == "POST":
+            return self._gdpr_delete(request.json())
         parts = path.strip("/").split("/")
         if parts[:3] == ["crm", "v3", "lists"]:
             rest = parts[3:]
@@ -221,6 +227,30 @@ class HubSpotContractServer(ContractServer):
                 }
             ]
         return Reply(207 if missing else 200, answer)
+
+    def _gdpr_delete(self, body: Any) -> Reply:
+        body = body if isinstance(body, dict) else {}
+        object_id = str(body.get("objectId") or "")
+        if not object_id:
+            return _error(400, "VALIDATION_ERROR", "objectId is required")
+        if body.get("idProperty") == "email":
+            email = object_id.lower()
+            rid = self.by_email.get(email)
+            if rid is None:  # documented: an unknown address is blocklisted
+                self.blocklist.add(email)
+                return Reply(204)
+        elif body.get("idProperty") not in (None, "hs_object_id"):
+            return _error(400, "VALIDATION_ERROR", "idProperty must be email or hs_object_id")
+        else:
+            rid = object_id
+        contact = self.contacts.pop(rid, None)
+        if contact is None:
+            return _error(404, "OBJECT_NOT_FOUND", f"Contact {rid} does not exist.")
+        email = contact["properties"].get("email", "")
+        self.by_email.pop(email, None)
+        for members in self.lists.values():
+            members.discard(rid)
+        return Reply(204, writes=[("gdpr_delete", email)])
 
     def _membership(self, list_id: str, body: Any) -> Reply:
         if list_id not in self.lists:

@@ -12,6 +12,11 @@ Enforced (Klaviyo API, JSON:API):
   (400 otherwise); 204;
 - reads: `page[size]` at most 100, `links.next` cursors, `filter=any(field,[...])` or
   `equals(field,"...")` on email (profiles, list profiles) and status (jobs);
+- POST /api/data-privacy-deletion-jobs: `type` "data-privacy-deletion-job" and exactly
+  one of email, phone_number or id on the profile (400 otherwise); 202. Every
+  matching profile is deleted with its list memberships, its place in import jobs
+  and the import errors that quoted it (applied at once, though Klaviyo documents
+  the deletion as asynchronous);
 - two rolling windows, burst (`rate_limit`, default 10/s) and steady (`steady_limit`,
   default 150/min), answered with 429 `throttled` and Retry-After;
 - every error in Klaviyo's shape {"errors": [{"id", "status", "code", "title",
@@ -21,7 +26,7 @@ Simplification: a job's profiles are applied when the job is created (the status
 still goes through queued/processing), so a client killed right after creating a job
 finds the profiles imported. Records: `profiles` (id -> attributes), `lists` (list id
 -> profile ids), `jobs`, and `deliveries` counted per lower-cased email with kinds
-"profile_import", "list_add", "list_remove".
+"profile_import", "list_add", "list_remove", "profile_delete".
 """
 
 from __future__ import annotations
@@ -157,6 +162,8 @@ class KlaviyoContractServer(ContractServer):
                 return self._page(request, job["errors"])
             if parts[3:] == ["profiles"] and method == "GET":
                 return self._page(request, [self._view(pid) for pid in job["profile_ids"]])
+        if path == "/api/data-privacy-deletion-jobs" and method == "POST":
+            return self._deletion_job(request.json())
         if path == "/api/profiles" and method == "GET":
             views = [self._view(pid) for pid in self.profiles]
             return self._page(request, self._filtered(views, request))
@@ -172,6 +179,54 @@ class KlaviyoContractServer(ContractServer):
             if parts[3:] == ["relationships", "profiles"] and method in ("POST", "DELETE"):
                 return self._relationships(list_id, method, request)
         return _error(404, "not_found", "Not found.", f"No route for {method} {path}")
+
+    def _deletion_job(self, body: Any) -> Reply:
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, dict) or data.get("type") != "data-privacy-deletion-job":
+            return _error(
+                400,
+                "invalid",
+                "Invalid input.",
+                "data.type must be 'data-privacy-deletion-job'",
+                "/data/type",
+            )
+        profile = ((data.get("attributes") or {}).get("profile") or {}).get("data") or {}
+        given = {
+            k: str(v).lower()
+            for k, v in (profile.get("attributes") or {}).items()
+            if k in ("email", "phone_number") and v
+        }
+        if profile.get("id"):
+            given["id"] = str(profile["id"]).lower()
+        if len(given) != 1:
+            return _error(
+                400,
+                "invalid",
+                "Invalid input.",
+                "Exactly one of email, phone_number or id identifies the profile.",
+                "/data/attributes/profile/data",
+            )
+        ((field, value),) = given.items()
+        doomed = [
+            pid
+            for pid, attrs in self.profiles.items()
+            if (pid.lower() if field == "id" else str(attrs.get(field, "")).lower()) == value
+        ]
+        writes = []
+        for pid in doomed:
+            email = self.profiles.pop(pid)["email"]
+            self.by_email.pop(email, None)
+            for members in self.lists.values():
+                members.discard(pid)
+            writes.append(("profile_delete", email))
+        for job in self.jobs.values():
+            job["profile_ids"] = [p for p in job["profile_ids"] if p not in doomed]
+            job["errors"] = [
+                e
+                for e in job["errors"]
+                if str(e["attributes"]["original_payload"].get(field, "")).lower() != value
+            ]
+        return Reply(202, None, writes=writes)
 
     # -- helpers -------------------------------------------------------------------
     def _view(self, pid: str) -> dict[str, Any]:

@@ -3,13 +3,15 @@
 Enforced: HTTP Basic auth with the API key as password (401 problem+json
 "API Key Invalid" otherwise); paths under /3.0; 500 members per batch
 subscribe and per static-segment call (400 "Invalid Resource" otherwise);
-member status values; email syntax per member (reported in the batch
-response's "errors", the rest applied); optional rolling-window rate limit
+member status values; permanent delete
+(POST .../members/{subscriber_hash}/actions/delete-permanent: 204, 404 for no such
+member) forgets the member, their merge fields and tags; email syntax per member
+(reported in the batch response's "errors", the rest applied); optional rolling-window rate limit
 (429 "Too Many Requests"). Errors use Mailchimp's problem-detail shape.
 
 Records: `members` (subscriber hash -> member), `segments` (id -> name, member
 hashes), and `deliveries` counted per lower-cased email with kinds
-"member_upsert", "tag_add", "tag_remove".
+"member_upsert", "tag_add", "tag_remove", "member_delete".
 """
 
 from __future__ import annotations
@@ -120,6 +122,13 @@ class MailchimpContractServer(ContractServer):
             return self._batch_subscribe(request.json())
         if len(rest) == 2 and rest[0] == "members" and method == "GET":
             return self._get_member(rest[1])
+        if (
+            len(rest) == 4
+            and rest[0] == "members"
+            and rest[2:] == ["actions", "delete-permanent"]
+            and method == "POST"
+        ):
+            return self._delete_permanent(rest[1])
         if rest == ["segments"] and method == "GET":
             return self._list_segments(request.query)
         if len(rest) == 2 and rest[0] == "segments" and method == "POST":
@@ -204,6 +213,14 @@ class MailchimpContractServer(ContractServer):
         if key not in self.members:
             return _problem(404, "Resource Not Found", "The requested resource could not be found.")
         return Reply(200, self._member_view(key))
+
+    def _delete_permanent(self, key: str) -> Reply:
+        record = self.members.pop(key.lower(), None)
+        if record is None:
+            return _problem(404, "Resource Not Found", "The requested resource could not be found.")
+        for segment in self.segments.values():
+            segment["members"].discard(key.lower())
+        return Reply(204, None, writes=[("member_delete", record["email_address"])])
 
     def _list_segments(self, query: dict[str, str]) -> Reply:
         count = min(int(query.get("count", 10)), 1000)

@@ -2,7 +2,9 @@
 
 Enforced (REST API under /services/data/vXX.X, version 41.0 or later):
 - `Authorization: Bearer <token>` (401 [{"errorCode": "INVALID_SESSION_ID"}] otherwise);
-- jobs/ingest POST: a known object, operation insert / upsert / update / delete, upsert
+- jobs/ingest POST: a known object, operation insert / upsert / update / delete /
+  hardDelete (delete moves a record to the Recycle Bin, `recycle_bin`, where it stays;
+  hardDelete removes it for good), upsert
   needs `externalIdFieldName` naming an External ID field, contentType CSV, lineEnding
   LF or CRLF, columnDelimiter COMMA (400 [{"errorCode", "message"}] otherwise);
 - jobs/ingest/{id}/batches PUT: `Content-Type: text/csv`, only while the job is Open,
@@ -14,6 +16,8 @@ Enforced (REST API under /services/data/vXX.X, version 41.0 or later):
   `CODE:message:fields` form (invalid emails in email fields, duplicate external ids on
   insert, unknown Ids on update/delete, missing external ids on upsert, rows refused by
   `refuse_keys`); `#N/A` sets a field to null, an empty cell leaves it unchanged;
+- jobs/ingest/{id} DELETE: only a job in a final state (or UploadComplete), 204; the
+  job goes with its uploaded data and results;
 - job reads: UploadComplete, then InProgress for `job_reads` reads, then JobComplete
   (or Failed); results only once the job is final;
 - query: `SELECT <fields> FROM <object> WHERE <field> IN ('...')` (400 MALFORMED_QUERY /
@@ -25,7 +29,7 @@ Simplification: a job's rows are applied when it is closed (UploadComplete), tho
 state still goes through InProgress; a client killed right after the close finds the
 rows applied once the job reads as final. Records: `records` (Id -> fields), `jobs`, and
 `deliveries` counted per external id with kinds "record_upsert", "record_insert",
-"record_update", "record_delete".
+"record_update", "record_delete", "record_hardDelete", "job_delete".
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from cdp_demo.contract_servers.server import ContractServer, Reply, Request
 
 MAX_UPLOAD_BASE64_BYTES = 150 * 1024 * 1024
 FINAL = ("JobComplete", "Failed", "Aborted")
-OPERATIONS = ("insert", "upsert", "update", "delete")
+OPERATIONS = ("insert", "upsert", "update", "delete", "hardDelete")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 VERSION_RE = re.compile(r"^/services/data/v(\d+)\.(\d)(/.*)?$")
 SOQL_RE = re.compile(
@@ -94,6 +98,7 @@ class SalesforceContractServer(ContractServer):
         self.refuse_keys = dict(refuse_keys or {})
         self.records: dict[str, dict[str, Any]] = {}
         self.jobs: dict[str, dict[str, Any]] = {}
+        self.recycle_bin: dict[str, dict[str, Any]] = {}
         self._next_record = 1
         self._next_job = 1
 
@@ -142,6 +147,11 @@ class SalesforceContractServer(ContractServer):
                 return _error(404, "NOT_FOUND", "The requested resource does not exist")
             if len(rest) == 3 and method == "GET":
                 return Reply(200, self._info(job, read=True))
+            if len(rest) == 3 and method == "DELETE":
+                if job["state"] not in (*FINAL, "UploadComplete"):
+                    return _error(400, "INVALIDJOBSTATE", f"Job is in state {job['state']}")
+                del self.jobs[rest[2]]
+                return Reply(204, None, writes=[("job_delete", rest[2])])
             if len(rest) == 3 and method == "PATCH":
                 return self._patch(job, request.json())
             if rest[3:] == ["batches"] and method == "PUT":
@@ -270,9 +280,12 @@ class SalesforceContractServer(ContractServer):
         columns = list(reader.fieldnames or [])
         job["columns"] = columns
         unknown = [c for c in columns if c not in self.fields]
-        needed = {"upsert": self.external_id_field, "update": "Id", "delete": "Id"}.get(
-            job["operation"]
-        )
+        needed = {
+            "upsert": self.external_id_field,
+            "update": "Id",
+            "delete": "Id",
+            "hardDelete": "Id",
+        }.get(job["operation"])
         if unknown or (needed and needed not in columns):
             problem = f"Field name not found : {unknown[0]}" if unknown else f"{needed} missing"
             job["errorMessage"] = f"InvalidBatch : {problem}"
@@ -298,13 +311,15 @@ class SalesforceContractServer(ContractServer):
             if self.fields.get(name) == "email" and value is not None and not EMAIL_RE.match(value):
                 error = f"INVALID_EMAIL_ADDRESS:{name}: invalid email address: {value}:{name} --"
                 return None, error, ""
-        if operation in ("update", "delete"):
+        if operation in ("update", "delete", "hardDelete"):
             record = self.records.get(row.get("Id", ""))
             if record is None:
                 return None, "INVALID_CROSS_REFERENCE_KEY:invalid cross reference id:--", ""
             ext = str(record[ext_field])
-            if operation == "delete":
-                del self.records[row["Id"]]
+            if operation in ("delete", "hardDelete"):
+                deleted = self.records.pop(row["Id"])
+                if operation == "delete":  # Salesforce keeps it restorable for 15 days
+                    self.recycle_bin[row["Id"]] = deleted
                 return {"sf__Id": row["Id"], "sf__Created": "false"}, None, ext
         else:
             ext = row.get(ext_field, "")

@@ -7,6 +7,9 @@ Retry-After); checks auth; applies injected faults (429 storms, 5xx, a window
 of 5xx); routes; records writes; then the post-write faults (kill the client
 process, or stall before answering so the client times out).
 
+`held_data()` is everything the simulated API holds (records, lists, jobs, idempotency
+caches), as JSON text: the erasure tests scan it for a deleted person.
+
 Writes are what the exactly-once tests count: `deliveries[(kind, key)]` is the
 number of accepted write operations of that kind for that key (e.g.
 ("member_upsert", "ann@example.com")).
@@ -167,6 +170,14 @@ class _RollingWindow:
         return None
 
 
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return repr(value)
+
+
 class ContractServer:
     """Base class: a threaded HTTP server on a free localhost port, used as a context manager.
 
@@ -207,6 +218,13 @@ class ContractServer:
     def request_count(self) -> int:
         with self.lock:
             return len(self.requests)
+
+    def held_data(self) -> str:
+        """Everything the API holds, as JSON text (sets as sorted lists): every
+        attribute but the server machinery and the test-side write and request logs."""
+        with self.lock:
+            held = {k: v for k, v in vars(self).items() if k not in _MACHINERY}
+            return json.dumps(held, sort_keys=True, default=_jsonable)
 
     def delivery_counts(self, kind: str) -> dict[str, int]:
         """key -> number of accepted writes of `kind`."""
@@ -251,6 +269,22 @@ class ContractServer:
             self.requests.append((request.method, request.path, reply.status))
         stall = self.faults.after_write() if reply.writes else 0.0
         return reply, stall
+
+
+_MACHINERY = frozenset(
+    {
+        "faults",
+        "lock",
+        "deliveries",
+        "requests",
+        "rate_limited",
+        "_window",
+        "port",
+        "_httpd",
+        "_thread",
+    }
+)
+"""ContractServer attributes that are test machinery, not data the API holds."""
 
 
 class _QuietServer(ThreadingHTTPServer):

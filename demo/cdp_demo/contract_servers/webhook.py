@@ -9,7 +9,9 @@ POST <path> with a JSON batch. The receiver:
 - answers 200 {"accepted": n, "rejected": [{"key", "reason"}]}.
 
 `members` holds the current record per key (enter/upsert/insert/update set it,
-exit/delete remove it); `deliveries[(operation, key)]` counts applied operations.
+exit/delete remove it; erase, an erased person, removes it and anything else held
+about the key: here, the record is all there is); `deliveries[(operation, key)]`
+counts applied operations.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 from cdp_demo.contract_servers.server import ContractServer, Reply, Request
 
 SET_OPERATIONS = {"enter", "upsert", "insert", "update"}
-DELETE_OPERATIONS = {"exit", "delete"}
+DELETE_OPERATIONS = {"exit", "delete", "erase"}
 
 
 class WebhookContractServer(ContractServer):

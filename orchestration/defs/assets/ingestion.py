@@ -105,10 +105,10 @@ def land(
 
 
 def _raw_row_count(warehouse_path: Path, table: str) -> int | None:
-    import duckdb
+    from cdp.warehouse import connect_duckdb
 
-    try:
-        with duckdb.connect(str(warehouse_path), read_only=True) as con:
+    try:  # informative only: no waiting when another process holds the file
+        with connect_duckdb(warehouse_path, read_only=True, timeout=0) as con:
             row = con.execute(f'select count(*) from raw."{table}"').fetchone()
     except Exception:  # the table may not exist yet; the count is informative only
         return None

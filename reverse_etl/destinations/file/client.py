@@ -12,6 +12,12 @@ the sync's order, `_cdp_batch_id`, `_synced_at` (ISO 8601 UTC). Every file is
 written to a temporary file in the same directory, fsynced and renamed into
 place (formats.py), so a reader never sees half a file.
 
+Erasure (Phase.ERASE, any mode: an erased person's key). The key's rows go from the
+snapshot and from every change file, each rewritten atomically without them (a file
+left empty is deleted): the one exception to "never rewritten". With `changes: true`
+an `erase` change file holding only the key (no field values) is written first, so
+readers downstream learn to delete their copies; it is the batch's commit point.
+
 Exactly once. With `changes: true` the change file is the commit point: the
 batch id is in its name, so `reconcile` knows a batch landed exactly when its
 file exists. Bringing the snapshot up to date is idempotent by key (upsert or
@@ -136,12 +142,17 @@ class FileDestination(Destination):
         return record
 
     def _write_change_file(self, batch: Batch, when: datetime) -> None:
-        operation = OPERATIONS[(batch.mode, batch.phase)]
+        erase = batch.phase is Phase.ERASE
+        operation = "erase" if erase else OPERATIONS[(batch.mode, batch.phase)]
         name = f"{when.strftime(NAME_TIME)}-{batch.batch_id}-{operation}.{self.format.extension}"
         at = _iso(when)
         columns = [OPERATION, *self.columns]
         records = [
-            {OPERATION: operation, **self._record(row.key, row.payload, batch.batch_id, at)}
+            {
+                OPERATION: operation,
+                # an erasure names only the key: the values are what is being erased
+                **self._record(row.key, {} if erase else row.payload, batch.batch_id, at),
+            }
             for row in batch.rows
         ]
         try:
@@ -151,13 +162,43 @@ class FileDestination(Destination):
         except OSError as exc:
             raise self._fail(f"write change file {name}", exc) from exc
 
+    def _scrub_change_files(self, batch: Batch) -> None:
+        """Rewrite every change file holding one of the batch's keys without those rows
+        (the batch's own erase file holds keys only and stays); delete emptied files."""
+        if not self.changes_dir.is_dir():
+            return
+        keys = set(batch.keys)
+        key_column = self.settings.key_column
+        own = f"-{batch.batch_id}-erase."
+        for path in sorted(self.changes_dir.glob(f"*.{self.format.extension}")):
+            if path.name.startswith(".") or own in path.name:
+                continue
+            self._operations += 1
+            try:
+                records = self.format.read(path)
+            except Exception as exc:  # unreadable file: OSError, csv.Error, ArrowInvalid
+                raise self._fail(f"read change file {path.name}", exc) from exc
+            kept = [r for r in records if str(r.get(key_column)) not in keys]
+            if len(kept) == len(records):
+                continue
+            self._operations += 1
+            try:
+                if kept:
+                    self.format.write(path, list(records[0]), kept)
+                else:
+                    path.unlink()
+            except OSError as exc:
+                raise self._fail(f"rewrite change file {path.name}", exc) from exc
+
     def _apply_to_snapshot(self, batch: Batch, at: str) -> None:
         """Upsert or delete the batch's rows in the snapshot (idempotent by key and
         batch id); the file is only replaced if its content changes."""
         current = self._read_snapshot()
         before = dict(current)
         for row in batch.rows:
-            if batch.phase is Phase.REMOVE:
+            if batch.phase is Phase.ERASE:
+                current.pop(row.key, None)
+            elif batch.phase is Phase.REMOVE:
                 if batch.mode in (Mode.AUDIENCE, Mode.MIRROR):
                     current.pop(row.key, None)
             elif batch.mode is Mode.INSERT_ONLY and row.key in current:
@@ -186,14 +227,20 @@ class FileDestination(Destination):
                 self._write_change_file(batch, when)
             else:
                 when = _time_of(existing)
-        if self.settings.snapshot:
-            try:
-                self._apply_to_snapshot(batch, _iso(when))
-            except DestinationError as exc:
-                if self.settings.changes:  # the change file landed: reconcile finishes this
-                    self.after_first_write(exc)
-                raise
+        try:
+            self._finish(batch, _iso(when))
+        except DestinationError as exc:
+            if self.settings.changes:  # the change file landed: reconcile finishes this
+                self.after_first_write(exc)
+            raise
         return BatchOutcome(acknowledged=dict.fromkeys(batch.keys))
+
+    def _finish(self, batch: Batch, at: str) -> None:
+        """The idempotent part of a batch: the snapshot, and an erasure's scrub."""
+        if self.settings.snapshot:
+            self._apply_to_snapshot(batch, at)
+        if batch.phase is Phase.ERASE:
+            self._scrub_change_files(batch)
 
     def reconcile(self, batch: Batch) -> BatchOutcome:
         self._tidy()
@@ -201,11 +248,13 @@ class FileDestination(Destination):
             existing = self._change_file(batch)
             if existing is None:
                 return BatchOutcome(unapplied=set(batch.keys))
-            if self.settings.snapshot:
-                self._apply_to_snapshot(batch, _iso(_time_of(existing)))
+            self._finish(batch, _iso(_time_of(existing)))
             return BatchOutcome(acknowledged=dict.fromkeys(batch.keys))
         current = self._read_snapshot()
-        if batch.phase is Phase.REMOVE:
+        if batch.phase is Phase.ERASE:
+            self._scrub_change_files(batch)  # idempotent; nothing is written without changes
+            landed = all(key not in current for key in batch.keys)
+        elif batch.phase is Phase.REMOVE:
             landed = all(key not in current for key in batch.keys)
         else:
             landed = any(current.get(key, {}).get(BATCH_ID) == batch.batch_id for key in batch.keys)

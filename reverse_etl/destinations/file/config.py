@@ -32,6 +32,10 @@ class FileSettings(DestinationSettings):
     snapshot: bool = True
     changes: bool = True
 
+    erasure: ClassVar[str] = (
+        "deleted: the rows are removed from the snapshot and rewritten out of every "
+        "change file; an erase change file (key only) tells readers to delete their copies"
+    )
     supported_modes: ClassVar[frozenset[Mode]] = frozenset(
         {Mode.AUDIENCE, Mode.MIRROR, Mode.UPSERT, Mode.INSERT_ONLY}
     )

@@ -192,7 +192,7 @@ class GoogleAdsCustomerMatchDestination(Destination):
 
     def _operations(self, batch: Batch, outcome: BatchOutcome) -> list[tuple[Row, dict[str, Any]]]:
         """(row, operation) for rows safe to send; anything but hashes never leaves."""
-        kind = "remove" if batch.phase is Phase.REMOVE else "create"
+        kind = "remove" if batch.phase in (Phase.REMOVE, Phase.ERASE) else "create"
         pairs = []
         for row in batch.rows:
             values = {k: row.payload.get(k) for k in self._identifiers}

@@ -47,6 +47,10 @@ class GoogleAdsCustomerMatchSettings(DestinationSettings):
     poll_timeout_seconds: float = Field(600.0, gt=0, le=86_400)
     enable_partial_failure: bool = True
 
+    erasure: ClassVar[str] = (
+        "deleted: the hashed identifiers are removed from the Customer Match list "
+        "(an offline user data job of remove operations), the only place the API keeps them"
+    )
     supported_modes: ClassVar[frozenset[Mode]] = frozenset({Mode.AUDIENCE})
     identity_field: ClassVar[str | None] = "hashedEmail"
     identity_hashed: ClassVar[bool] = True

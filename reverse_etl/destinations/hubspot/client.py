@@ -11,6 +11,10 @@ API calls (CRM v3, `Authorization: Bearer <private app token>`):
   -> {"recordIdsAdded", "recordIdsRemoved", "recordIdsMissing"}; takes record ids, so the
   ids returned by the upsert are kept in sync state.
 - GET /crm/v3/lists/records/0-1/{record_id}/memberships: lists a contact belongs to (reconcile).
+- POST /crm/v3/objects/contacts/gdpr-delete {"objectId": <record id>}: an erasure
+  (Phase.ERASE, any mode) permanently deletes the contact; 204. Always by record id
+  (read by email first when the state has none): given an email HubSpot does not
+  know, it would blocklist the address, keeping it.
 - GET /crm/v3/objects/contacts?limit=1 and GET /crm/v3/lists/{list_id}: check().
 
 HubSpot's CRM endpoints take no idempotency key, so writes are not repeatable:
@@ -133,6 +137,9 @@ class HubSpotDestination(Destination):
         outcome = BatchOutcome()
         rows = list(batch.rows)
         audience = batch.mode is Mode.AUDIENCE
+        if batch.phase is Phase.ERASE:
+            self._gdpr_delete(rows, outcome)
+            return outcome
         if batch.phase is Phase.REMOVE:
             if audience:
                 self._remove_from_list(rows, outcome)
@@ -165,6 +172,28 @@ class HubSpotDestination(Destination):
             else:
                 outcome.acknowledged[row.key] = rid
 
+    def _gdpr_delete(self, rows: list[Row], outcome: BatchOutcome) -> None:
+        """GDPR-delete each contact by record id; a contact HubSpot no longer has (by
+        email) is already gone. Deleting twice answers 404: idempotent in effect."""
+        found = self._read([row.payload[EMAIL] for row in rows])
+        for row in rows:
+            hit = found.get(row.payload[EMAIL].lower())
+            if hit is None:
+                outcome.acknowledged[row.key] = row.destination_id
+                continue
+            response = self._http.request(
+                "POST",
+                f"{CONTACTS}/gdpr-delete",
+                json_body={"objectId": hit[0]},
+                repeatable=True,
+            )
+            if response.status_code in (200, 204, 404):
+                outcome.acknowledged[row.key] = hit[0]
+            else:
+                outcome.rejected[row.key] = Rejection(
+                    f"HubSpot GDPR delete refused: {error_snippet(response)}"
+                )
+
     def _remove_from_list(self, rows: list[Row], outcome: BatchOutcome) -> None:
         ids: dict[str, str | None] = {row.key: row.destination_id for row in rows}
         unknown = [row.payload[EMAIL] for row in rows if row.destination_id is None]
@@ -187,6 +216,12 @@ class HubSpotDestination(Destination):
         to_add: list[tuple[Row, str]] = []
         for row in batch.rows:
             hit = found.get(row.payload[EMAIL].lower())
+            if batch.phase is Phase.ERASE:
+                if hit is None:
+                    outcome.acknowledged[row.key] = row.destination_id
+                else:
+                    outcome.unapplied.add(row.key)
+                continue
             if batch.phase is Phase.REMOVE:
                 if hit is not None and audience and self._is_member(hit[0]):
                     outcome.unapplied.add(row.key)

@@ -25,6 +25,10 @@ class HubSpotSettings(DestinationSettings):
     access_token_env: EnvVarName
     list_id: str | None = Field(None, pattern=r"^[0-9]+$")
 
+    erasure: ClassVar[str] = (
+        "deleted: the contact is permanently deleted with HubSpot's GDPR delete "
+        "(POST /crm/v3/objects/contacts/gdpr-delete), with its list memberships"
+    )
     supported_modes: ClassVar[frozenset[Mode]] = frozenset({Mode.AUDIENCE, Mode.UPSERT})
     identity_field: ClassVar[str | None] = "email"
     max_batch_size: ClassVar[int] = 100  # CRM batch endpoints take 100 inputs

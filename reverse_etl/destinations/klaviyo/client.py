@@ -16,6 +16,11 @@ API calls (JSON:API, `Authorization: Klaviyo-API-Key <key>` and a `revision` hea
 - GET /api/profile-bulk-import-jobs?filter=any(status,["queued","processing"]): jobs still
   running (reconcile waits for them first).
 - GET /api/accounts and GET /api/lists/{list_id}: check().
+- POST /api/data-privacy-deletion-jobs {"data": {"type": "data-privacy-deletion-job",
+  "attributes": {"profile": {"data": {"type": "profile", "attributes": {"email"}}}}}}
+  -> 202: an erasure (Phase.ERASE, any mode) deletes every profile with the address
+  (a GDPR deletion, asynchronous at Klaviyo); one call per person. Repeating it is
+  harmless, so it is retried like a read.
 
 Klaviyo takes no idempotency key, so writes are not repeatable. A write whose outcome
 is unknown raises AmbiguousDeliveryError; `reconcile` first waits until no import job is
@@ -274,6 +279,11 @@ class KlaviyoDestination(Destination):
         outcome = BatchOutcome()
         rows = list(batch.rows)
         audience = batch.mode is Mode.AUDIENCE
+        if batch.phase is Phase.ERASE:
+            for row in rows:
+                self._request_deletion(row)
+                outcome.acknowledged[row.key] = row.destination_id
+            return outcome
         if batch.phase is Phase.REMOVE:
             if audience:
                 self._remove_from_list(rows, outcome)
@@ -309,6 +319,19 @@ class KlaviyoDestination(Destination):
             self._membership("POST", [pid for _, pid in adding])
         outcome.acknowledged.update({row.key: pid for row, pid in adding})
 
+    def _request_deletion(self, row: Row) -> None:
+        profile = {"type": "profile", "attributes": {EMAIL: row.payload[EMAIL]}}
+        body = {
+            "data": {
+                "type": "data-privacy-deletion-job",
+                "attributes": {"profile": {"data": profile}},
+            }
+        }
+        response = self._http.request(
+            "POST", "/api/data-privacy-deletion-jobs", json_body=body, repeatable=True
+        )
+        self._answer(response, "profile deletion request")
+
     def _remove_from_list(self, rows: list[Row], outcome: BatchOutcome) -> None:
         ids: dict[str, str | None] = {row.key: row.destination_id for row in rows}
         unknown = [row.payload[EMAIL] for row in rows if row.destination_id is None]
@@ -343,7 +366,7 @@ class KlaviyoDestination(Destination):
         outcome = BatchOutcome()
         audience = batch.mode is Mode.AUDIENCE
         emails = [row.payload[EMAIL] for row in batch.rows]
-        if batch.phase is not Phase.REMOVE:
+        if batch.phase not in (Phase.REMOVE, Phase.ERASE):
             self._wait_for_running_jobs()
         found = self._read_profiles(emails)
         members = self._list_members(emails) if audience else set()
@@ -352,7 +375,12 @@ class KlaviyoDestination(Destination):
             email = row.payload[EMAIL]
             profile = found.get(email)
             profile_id = str(profile["id"]) if profile else None
-            if batch.phase is Phase.REMOVE:
+            if batch.phase is Phase.ERASE:
+                if profile is None:
+                    outcome.acknowledged[row.key] = row.destination_id
+                else:  # not requested yet, or Klaviyo has not finished the deletion
+                    outcome.unapplied.add(row.key)
+            elif batch.phase is Phase.REMOVE:
                 if audience and email in members:
                     outcome.unapplied.add(row.key)
                 else:

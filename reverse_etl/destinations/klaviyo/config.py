@@ -32,6 +32,11 @@ class KlaviyoSettings(DestinationSettings):
     job_timeout_seconds: float = Field(300.0, gt=0, le=3600)
     poll_interval_seconds: float = Field(2.0, ge=0, le=60)
 
+    erasure: ClassVar[str] = (
+        "deleted: a data-privacy deletion job deletes every profile with the address "
+        "(POST /api/data-privacy-deletion-jobs; asynchronous; Klaviyo keeps the deleted "
+        "contact details on its Deleted Profiles record, as GDPR requires it to)"
+    )
     supported_modes: ClassVar[frozenset[Mode]] = frozenset({Mode.AUDIENCE, Mode.UPSERT})
     identity_field: ClassVar[str | None] = "email"
     # A bulk import job takes 10,000 profiles (5 MB), but adding to / removing from

@@ -7,6 +7,9 @@ API calls (Marketing API 3.0, HTTP Basic auth with the API key as password):
   a tag is a static segment; adding an address tags it, removing untags it.
 - GET /lists/{list_id}/segments?type=static: find the tag's segment id by name.
 - GET /lists/{list_id}/members/{subscriber_hash}: read back one member (reconcile).
+- POST /lists/{list_id}/members/{subscriber_hash}/actions/delete-permanent: an erasure
+  (Phase.ERASE, any mode) deletes the member and their data for good; 204, or 404
+  when there is no such member (already gone, so acknowledged).
 - GET /ping, GET /lists/{list_id}: check().
 
 Mailchimp has no idempotency keys, so writes are not repeatable: a timeout or
@@ -166,6 +169,10 @@ class MailchimpDestination(Destination):
         audience = batch.mode is Mode.AUDIENCE
         if audience:
             self.segment_id()  # resolve the tag before the first write
+        if batch.phase is Phase.ERASE:
+            for row in rows:
+                self._delete_permanently(row, outcome)
+            return outcome
         if batch.phase is Phase.REMOVE:
             if audience:
                 self._tag_rows(rows, add=False, outcome=outcome)
@@ -188,6 +195,21 @@ class MailchimpDestination(Destination):
             outcome.acknowledged.update({row.key: None for row in upserted})
         return outcome
 
+    def _delete_permanently(self, row: Row, outcome: BatchOutcome) -> None:
+        """Permanent delete is idempotent in effect (a second call finds no member),
+        so a timeout is retried like a read."""
+        response = self._http.request(
+            "POST",
+            f"{self._list}/members/{subscriber_hash(row.payload[EMAIL])}/actions/delete-permanent",
+            repeatable=True,
+        )
+        if response.status_code in (200, 204, 404):
+            outcome.acknowledged[row.key] = None
+        else:
+            outcome.rejected[row.key] = Rejection(
+                f"Mailchimp permanent delete refused: {error_snippet(response)}"
+            )
+
     def _tag_rows(self, rows: list[Row], *, add: bool, outcome: BatchOutcome) -> None:
         errors = self._tag([row.payload[EMAIL] for row in rows], add=add)
         for row in rows:
@@ -206,6 +228,12 @@ class MailchimpDestination(Destination):
         for row in batch.rows:
             member = self._read_member(row.payload[EMAIL])
             tagged = member is not None and any(t.get("name") == tag for t in member["tags"])
+            if batch.phase is Phase.ERASE:
+                if member is None:
+                    outcome.acknowledged[row.key] = None
+                else:
+                    outcome.unapplied.add(row.key)
+                continue
             if batch.phase is Phase.REMOVE:
                 if tagged:
                     outcome.unapplied.add(row.key)

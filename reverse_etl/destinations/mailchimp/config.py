@@ -33,6 +33,10 @@ class MailchimpSettings(DestinationSettings):
 
     supported_modes: ClassVar[frozenset[Mode]] = frozenset({Mode.AUDIENCE, Mode.UPSERT})
     identity_field: ClassVar[str | None] = "email_address"
+    erasure: ClassVar[str] = (
+        "deleted: the member is permanently deleted from the audience "
+        "(actions/delete-permanent; Mailchimp then refuses to re-import the address)"
+    )
     max_batch_size: ClassVar[int] = 500  # batch subscribe and static-segment calls: 500 each
     # Mailchimp documents 10 simultaneous connections, not a request rate; this client
     # is sequential and paces itself at 10 requests/s unless told otherwise.

@@ -183,8 +183,9 @@ class MetaCustomAudiencesDestination(Destination):
                 "estimated_num_total": len(sendable),
             },
         }
-        # Removes leave the audience; adds and changes (new match keys) are added.
-        method = "DELETE" if batch.phase is Phase.REMOVE else "POST"
+        # Removes and erasures leave the audience; adds and changes (new match keys)
+        # are added. The audience is the only place the API holds the hashes.
+        method = "DELETE" if batch.phase in (Phase.REMOVE, Phase.ERASE) else "POST"
         answer = self._call(
             method, f"{self._node}/users", f"users {method}", json_body=body, repeatable=False
         )

@@ -32,6 +32,10 @@ class MetaCustomAudiencesSettings(DestinationSettings):
     audience_id: str = Field(pattern=r"^[0-9]+$")
     api_version: str = Field("v25.0", pattern=r"^v[0-9]+\.[0-9]+$")
 
+    erasure: ClassVar[str] = (
+        "deleted: the hashed identifiers are removed from the Custom Audience "
+        "(DELETE /{audience_id}/users), the only place the API keeps them"
+    )
     supported_modes: ClassVar[frozenset[Mode]] = frozenset({Mode.AUDIENCE})
     identity_field: ClassVar[str | None] = "EMAIL"
     identity_hashed: ClassVar[bool] = True

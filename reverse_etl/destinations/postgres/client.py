@@ -21,6 +21,8 @@ raises AmbiguousDeliveryError and the engine reconciles.
 Modes: audience and mirror upsert adds and changes and delete removes; upsert
 upserts; insert-only inserts keys not present (ON CONFLICT DO NOTHING);
 update-only updates existing rows and rejects (retryably) keys that have none.
+An erasure (Phase.ERASE, an erased person's key) deletes the key's row in every
+mode; PostgreSQL reclaims the dead tuple at the table's next (auto)vacuum.
 Values are written as text: strings as they are, other JSON values as JSON.
 Text containing a NUL character cannot be stored by PostgreSQL: such a row is
 rejected, terminally for that content.
@@ -341,8 +343,8 @@ class PostgresDestination(Destination):
         """Write the rows; returns keys with no row to update (update-only)."""
         if not rows:
             return set()
-        if batch.phase is Phase.REMOVE:
-            if batch.mode in (Mode.AUDIENCE, Mode.MIRROR):
+        if batch.phase in (Phase.REMOVE, Phase.ERASE):
+            if batch.phase is Phase.ERASE or batch.mode in (Mode.AUDIENCE, Mode.MIRROR):
                 self._exec(
                     cur,
                     sql.SQL("delete from {} where {} = any(%s)").format(self._table, self._key),

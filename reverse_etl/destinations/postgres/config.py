@@ -36,6 +36,10 @@ class PostgresSettings(DestinationSettings):
     key_column: str = Field("key", pattern=PG_IDENTIFIER)
     ledger_retention_days: int = Field(30, ge=1, le=3650)
 
+    erasure: ClassVar[str] = (
+        "deleted: the row is deleted from the table (PostgreSQL reclaims the space at "
+        "the next vacuum)"
+    )
     supported_modes: ClassVar[frozenset[Mode]] = frozenset(Mode)
     identity_field: ClassVar[str | None] = None
     max_batch_size: ClassVar[int] = 5000  # one INSERT ... VALUES statement per batch

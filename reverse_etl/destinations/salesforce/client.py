@@ -15,6 +15,10 @@ API calls (REST, `Authorization: Bearer <access token>`, under /services/data/vX
   read back by external id (reconcile; record ids for update and delete jobs).
 - GET jobs/ingest: jobs still UploadComplete / InProgress (reconcile waits for them).
 - GET limits and GET sobjects/{object}/describe: check().
+- Erasure (Phase.ERASE, any mode): a `hardDelete` job by record Id (the records skip
+  the Recycle Bin; the API user needs the "Bulk API Hard Delete" permission), then
+  DELETE jobs/ingest/{id} for every finished ingest job on the object, since a job
+  keeps the uploaded rows and its results (with every column sent) for days.
 
 Operations by mode: upsert and mirror upsert by `external_id_field` (and mirror deletes
 removed keys with a `delete` job by record Id); insert-only inserts with the external id
@@ -252,6 +256,10 @@ class SalesforceDestination(Destination):
 
     # -- Destination -----------------------------------------------------------------
     def deliver(self, batch: Batch) -> BatchOutcome:
+        if batch.phase is Phase.ERASE:
+            outcome = self._delete(list(batch.rows), operation="hardDelete")
+            self._delete_finished_jobs()
+            return outcome
         if batch.phase is Phase.REMOVE:
             return self._delete(list(batch.rows)) if batch.mode is Mode.MIRROR else BatchOutcome()
         if batch.mode is Mode.UPDATE_ONLY:
@@ -298,7 +306,29 @@ class SalesforceDestination(Destination):
             self._outcome(rows_by_key, job, ok, failed, lambda r: by_id.get(r.get("Id", ""), ""))
         )
 
-    def _delete(self, rows: list[Row]) -> BatchOutcome:
+    def _delete_finished_jobs(self) -> None:
+        """Delete every final ingest job on the object: with it go its uploaded CSV and
+        its result rows, the copies Salesforce keeps of what was sent."""
+        path: str | None = self._job_path()
+        params: dict[str, str | int] | None = {"jobType": "V2Ingest"}
+        finished: list[str] = []
+        for _ in range(MAX_PAGES):
+            if path is None:
+                break
+            response = self._http.request("GET", path, params=params, repeatable=True)
+            answer = self._ok(response, "ingest jobs read").json()
+            finished += [
+                str(job["id"])
+                for job in answer.get("records") or []
+                if job.get("object") == self.settings.object and job.get("state") in FINAL
+            ]
+            path = None if answer.get("done", True) else answer.get("nextRecordsUrl")
+            params = None
+        for job_id in finished:
+            response = self._http.request("DELETE", self._job_path(job_id), repeatable=True)
+            self._ok(response, "ingest job delete", expected=(204, 404))
+
+    def _delete(self, rows: list[Row], operation: str = "delete") -> BatchOutcome:
         ids = self._ids(rows)
         outcome = BatchOutcome()
         # a key with no record is already gone: nothing to delete
@@ -308,7 +338,7 @@ class SalesforceDestination(Destination):
             return outcome
         by_id = {ids[k]: k for k in present}
         records = [{"Id": ids[k]} for k in present]
-        job, ok, failed = self._run_job("delete", ["Id"], records)
+        job, ok, failed = self._run_job(operation, ["Id"], records)
         return outcome.merge(
             self._outcome(present, job, ok, failed, lambda r: by_id.get(r.get("Id", ""), ""))
         )
@@ -374,7 +404,12 @@ class SalesforceDestination(Destination):
         outcome = BatchOutcome()
         for row in batch.rows:
             record = found.get(row.key)
-            if batch.phase is Phase.REMOVE:
+            if batch.phase is Phase.ERASE:
+                if record is None:
+                    outcome.acknowledged[row.key] = row.destination_id
+                else:
+                    outcome.unapplied.add(row.key)
+            elif batch.phase is Phase.REMOVE:
                 if record is None or batch.mode is not Mode.MIRROR:
                     outcome.acknowledged[row.key] = row.destination_id
                 else:

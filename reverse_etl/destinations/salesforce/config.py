@@ -38,6 +38,11 @@ class SalesforceSettings(DestinationSettings):
     job_timeout_seconds: float = Field(600.0, gt=0, le=7200)
     poll_interval_seconds: float = Field(5.0, ge=0, le=120)
 
+    erasure: ClassVar[str] = (
+        "deleted: the record is hard-deleted (Bulk API 2.0 hardDelete, skipping the "
+        "Recycle Bin) and the finished ingest jobs on the object, which keep copies of "
+        "the rows sent, are deleted"
+    )
     supported_modes: ClassVar[frozenset[Mode]] = frozenset(
         {Mode.UPSERT, Mode.MIRROR, Mode.INSERT_ONLY, Mode.UPDATE_ONLY}
     )

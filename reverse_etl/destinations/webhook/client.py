@@ -6,6 +6,10 @@ Request body (keys sorted, compact JSON):
 Headers: X-CDP-Timestamp (unix seconds), X-CDP-Signature ("sha256=" + hex
 HMAC-SHA256 of "<timestamp>." + body), Idempotency-Key (the batch id).
 
+Operation "erase" (any mode) is an erased person (`cdp privacy erase`): the
+receiver must delete everything it holds about the record's key, not only take it
+out of an audience; its `fields` are the last ones sent, to find copies by.
+
 The receiver must answer 2xx, optionally with {"rejected": [{"key", "reason"}]},
 and must apply a given Idempotency-Key at most once (answering repeats with the
 first result). Because of that contract every POST is repeatable: timeouts and
@@ -90,7 +94,9 @@ class WebhookDestination(Destination):
             "sync": batch.sync_name,
             "batch_id": batch.batch_id,
             "mode": batch.mode.value,
-            "operation": OPERATIONS[(batch.mode, batch.phase)],
+            "operation": "erase"
+            if batch.phase is Phase.ERASE
+            else OPERATIONS[(batch.mode, batch.phase)],
             "records": [{"key": row.key, "fields": row.payload} for row in batch.rows],
         }
         return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()

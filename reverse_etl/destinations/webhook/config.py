@@ -20,6 +20,10 @@ class WebhookSettings(DestinationSettings):
     url: str = Field(pattern=r"^https?://", description="Endpoint receiving the batches.")
     signing_secret_env: EnvVarName
 
+    erasure: ClassVar[str] = (
+        'deleted: an "erase" operation, which the receiver\'s contract obliges to '
+        "delete everything it holds about the key"
+    )
     supported_modes: ClassVar[frozenset[Mode]] = frozenset(Mode)
     identity_field: ClassVar[str | None] = None
     max_batch_size: ClassVar[int] = 1000

@@ -23,11 +23,21 @@ from cdp.landing.engines.duckdb.sql import (
     file_path,
     ident,
     literal,
+    strict_json_valid,
 )
-from cdp.landing.manifest import RAW_RECORD_MAX_CHARS
 from cdp.landing.registry import DataType
 
 _VALUE_IN_REASON_CHARS = 80
+
+# A timestamp's whole shape: a date, then optionally 'T' or a space, a time of day
+# (hours 00-23, seconds optional, up to nine fractional digits, kept to
+# microseconds) and an offset: Z, or +-HH:MM / +-HHMM within the offsets in use
+# on Earth (-14:00 to +14:00).
+_TIMESTAMP = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,9})?)?"
+    r"([Zz]|[+-]((0[0-9]|1[0-3]):?[0-5][0-9]|14:?00))?)?"
+)
 
 
 # --- values ---------------------------------------------------------------------------
@@ -40,7 +50,8 @@ def cast_text(value: str, data_type: DataType) -> str:
     as separator, optional exponent, rounded to the declared scale. Booleans:
     true/false/1/0/yes/no in any case. Dates: YYYY-MM-DD. Timestamps: a date,
     then 'T' or a space and a time with optional fraction and offset (Z,
-    +HH:MM); converted to UTC, no offset meaning UTC (the session time zone).
+    +HH:MM up to 14 hours, `_TIMESTAMP`); converted to UTC, no offset meaning
+    UTC (the session time zone).
     Spaces around a value are ignored.
     """
     name = data_type.name
@@ -54,7 +65,7 @@ def cast_text(value: str, data_type: DataType) -> str:
     if name == "date":
         return _guarded(value, r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "DATE")
     if name == "timestamp":
-        as_tz = _guarded(value, r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ].*)?", "TIMESTAMPTZ")
+        as_tz = _guarded(value, _TIMESTAMP, "TIMESTAMPTZ")
         return f"make_timestamp(epoch_us({as_tz}))"
     if name == "boolean":
         return (
@@ -62,7 +73,7 @@ def cast_text(value: str, data_type: DataType) -> str:
             f"when regexp_full_match({value}, '(?i){SPACE}*(false|no|0){SPACE}*') then false end"
         )
     if name == "json":
-        return f"case when json_valid({value}) then json({value}) end"
+        return f"case when {strict_json_valid(value)} then json({value}) end"
     raise ValueError(f"no cast for {data_type}")
 
 
@@ -136,10 +147,14 @@ def _stage(
         typed as (select *{typed_cols} from valued),
         checked as (select *, {reason} as reason from typed)
         select line_no, reason,
-               case when reason is not null
-                    then left({raw_record}, {RAW_RECORD_MAX_CHARS}) end as raw_record{outputs}
+               case when reason is not null then {raw_record} end as raw_record{outputs}
         from checked
     """
+
+
+def _over_limit(condition: str, reason: str | None) -> list[tuple[str, str]]:
+    """The structural check for values in columns beyond the new-column limits."""
+    return [(condition, literal(reason))] if reason else []
 
 
 def stage_csv(
@@ -147,16 +162,34 @@ def stage_csv(
     required: set[str],
     header_line: int,
     file_reason: str | None,
+    width: int,
+    over_limit: Sequence[SourceColumn] = (),
+    over_limit_reason: str | None = None,
 ) -> str:
-    """Stage the CSV records after the header; `columns` are the header's, in order."""
+    """Stage the CSV records after the header.
+
+    `columns` are the header's that land (each knows its position), `width` the
+    header's field count, `over_limit` the header's columns beyond the limits
+    of new columns: a record with a value in one of them is rejected.
+    """
     sources = f"""
-        select line_no, record, unterminated, {csv_fields("record")} as fields
+        select line_no, record, unterminated, cut_back, {csv_fields("record")} as fields
         from {RECORDS} where line_no > {header_line}
     """
-    texts = [f"nullif(fields[{i}], '')" for i in range(1, len(columns) + 1)]
-    n = len(columns)
+    texts = [f"nullif(fields[{c.position}], '')" for c in columns]
+    n = width
+    positions = ", ".join(str(c.position) for c in over_limit)
+    over = f"len(list_filter(list_select(fields, [{positions}]), v -> v <> '')) > 0"
     structural = [
-        ("unterminated", "'unterminated quoted value: the file ends inside quotes'"),
+        (
+            "unterminated",
+            "'unterminated quoted value: no closing quote before the end of the file'",
+        ),
+        (
+            "cut_back",
+            "'malformed CSV quoting: the quoted value this line opens does not close "
+            "into a well-formed record; the lines after it are read again without it'",
+        ),
         (
             "fields is null",
             "'malformed CSV quoting: a quote inside an unquoted value or text after a "
@@ -164,6 +197,7 @@ def stage_csv(
         ),
         (f"len(fields) < {n}", f"'missing columns: expected {n} fields, found ' || len(fields)"),
         (f"len(fields) > {n}", f"'too many columns: expected {n} fields, found ' || len(fields)"),
+        *_over_limit(over, over_limit_reason),
     ]
     return _stage(sources, columns, texts, required, structural, file_reason)
 
@@ -185,15 +219,23 @@ _JSON_KIND_NAMES = (
 
 
 def stage_jsonl(
-    columns: Sequence[SourceColumn], required: set[str], file_reason: str | None
+    columns: Sequence[SourceColumn],
+    required: set[str],
+    file_reason: str | None,
+    over_limit: Sequence[SourceColumn] = (),
+    over_limit_reason: str | None = None,
 ) -> str:
-    """Stage JSON lines: one object per non-blank line, keys matched exactly."""
+    """Stage JSON lines: one object per non-blank line, keys matched exactly.
+
+    An object holding a key of `over_limit` (new columns beyond the limits) is
+    rejected.
+    """
     # Two parses per good line: json_valid(), then json_transform(); a valid line
     # that starts with '{' is an object, json_type() names what the others are.
     transformed = f"json_transform(record, {_json_shape(columns)})" if columns else "null"
     sources = f"""
         with lines as (
-            select line_no, line as record, json_valid(line) as is_json,
+            select line_no, line as record, {strict_json_valid("line")} as is_json,
                    regexp_matches(line, '^{SPACE}*[{{]') as braced
             from {LINES} where not ({blank("line")})
         ),
@@ -208,6 +250,8 @@ def stage_jsonl(
         ("kind is null", "'invalid JSON'"),
         ("kind <> 'OBJECT'", f"'not a JSON object: found ' || {_JSON_KIND_NAMES}"),
     ]
+    over_keys = ", ".join(literal(c.source) for c in over_limit)
+    structural += _over_limit(f"list_has_any(json_keys(record), [{over_keys}])", over_limit_reason)
     texts: list[str] = []
     overrides: dict[int, str] = {}
     for i, column in enumerate(columns, start=1):
@@ -239,13 +283,19 @@ def stage_parquet(
     source_types: Sequence[str],
     required: set[str],
     file_reason: str | None,
+    over_limit: Sequence[SourceColumn] = (),
+    over_limit_reason: str | None = None,
 ) -> str:
     """Stage Parquet rows; values already of the declared type pass as they are.
 
     Other values go through their text (nested values as JSON), like CSV values.
-    The raw record of a reject is the row as JSON.
+    The raw record of a reject is the row as JSON. A row with a value in a
+    column of `over_limit` (new columns beyond the limits) is rejected.
     """
     selected = "".join(f", p.{ident(c.source)} as s_{i}" for i, c in enumerate(columns, 1))
+    if over_limit:
+        any_value = " or ".join(f"p.{ident(c.source)} is not null" for c in over_limit)
+        selected += f", ({any_value}) as over_limit"
     sources = f"""
         select file_row_number + 1 as line_no, p as parquet_row{selected}
         from read_parquet({file_path(path)}) as p
@@ -265,4 +315,5 @@ def stage_parquet(
         elif target == "json" and nested:
             overrides[i] = f"to_json(s_{i})"
     raw_record = "to_json(parquet_row)::varchar"  # built for rejected rows only
-    return _stage(sources, columns, texts, required, [], file_reason, overrides, raw_record)
+    structural = _over_limit("over_limit", over_limit_reason)
+    return _stage(sources, columns, texts, required, structural, file_reason, overrides, raw_record)

@@ -16,9 +16,10 @@ import duckdb
 
 from cdp.landing.columns import ColumnPlan
 from cdp.landing.engines.duckdb import sql
-from cdp.landing.engines.duckdb.staging import drop_staging, one_line, stage_file
+from cdp.landing.engines.duckdb.staging import drop_staging, file_error, one_line, stage_file
 from cdp.landing.errors import FileFailed, LandingError
 from cdp.landing.files import FileStats, SourceFile
+from cdp.landing.limits import ColumnLimits
 from cdp.landing.manifest import (
     MANIFEST_COLUMNS,
     MANIFEST_TABLE,
@@ -30,6 +31,7 @@ from cdp.landing.manifest import (
 from cdp.landing.registry import RAW_SCHEMA, DataType, Registry, TableSpec
 from cdp.landing.result import FileResult
 from cdp.landing.tombstones import SKIPS, drop_erased_staged, ensure_skips_table
+from cdp.warehouse import WarehouseError, connect_duckdb
 
 _METADATA_NAMES = [name for name, _ in METADATA_COLUMNS]
 
@@ -55,7 +57,9 @@ class DuckDBWarehouse:
         """Open (creating if needed) the warehouse file; LandingError if it cannot be."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            return cls(duckdb.connect(str(path)), path)
+            return cls(connect_duckdb(path), path)
+        except WarehouseError as exc:
+            raise LandingError(str(exc)) from exc
         except (OSError, duckdb.Error) as exc:
             raise LandingError(f"cannot open warehouse {path}: {one_line(exc)}") from exc
 
@@ -131,9 +135,9 @@ class DuckDBWarehouse:
         )
         self._known_columns.pop(table, None)
 
-    def _ensure_columns(self, table: str, plan: ColumnPlan) -> list[str]:
+    def _ensure_columns(self, table: str, plan: ColumnPlan, rows_loaded: int) -> list[str]:
         """Add the file's columns the raw table lacks; a warning per undeclared column."""
-        to_add, notes = plan.schema_changes(table, self._columns(table))
+        to_add, notes = plan.schema_changes(table, self._columns(table), rows_loaded)
         for column in to_add:
             self._add_column(table, column.target, column.data_type)
         return notes
@@ -161,16 +165,22 @@ class DuckDBWarehouse:
     # --- landing ----------------------------------------------------------------
 
     def land_file(
-        self, spec: TableSpec, file: SourceFile, stats: FileStats, loaded_at: datetime
+        self,
+        spec: TableSpec,
+        file: SourceFile,
+        stats: FileStats,
+        loaded_at: datetime,
+        limits: ColumnLimits,
     ) -> FileResult:
         # Staging only fills temporary tables, so it runs before the transaction:
         # DuckDB reads tables created outside a transaction faster.
         try:
-            plan = stage_file(self._con, spec, file, stats)
+            existing = self._columns(spec.name)
+            plan = stage_file(self._con, spec, file, stats, existing, limits)
             with self._transaction():
                 return self._write(spec, file, stats, loaded_at, plan)
         except duckdb.Error as exc:
-            raise FileFailed(f"cannot be landed: {one_line(exc)}") from exc
+            raise FileFailed(f"cannot be landed: {file_error(exc, file)}") from exc
         finally:
             with suppress(duckdb.Error):
                 drop_staging(self._con)
@@ -189,13 +199,16 @@ class DuckDBWarehouse:
         if plan is None:
             warnings = ["file is empty: no header, no rows"]
         else:
-            warnings = plan.warnings() + self._ensure_columns(spec.name, plan)
             stamp = loaded_at.isoformat(sep=" ")
             targets = [c.target for c in plan.columns]
             erased = self._drop_erased(spec, file, targets, loaded_at)
-            con.execute(
-                sql.insert_loaded(spec.name, targets, _METADATA_NAMES, stamp, file.relative)
-            )
+            good = con.execute(sql.staged_good()).fetchone()
+            rows_loaded = int(good[0]) if good else 0
+            warnings = plan.warnings() + self._ensure_columns(spec.name, plan, rows_loaded)
+            if rows_loaded:
+                con.execute(
+                    sql.insert_loaded(spec.name, targets, _METADATA_NAMES, stamp, file.relative)
+                )
             con.execute(sql.insert_rejects(spec.name, REJECTS_TABLE, stamp, file.relative))
             counts = con.execute(sql.staged_counts()).fetchone()
             rows_in, rejected = (int(counts[0]), int(counts[1])) if counts else (0, 0)
@@ -231,9 +244,9 @@ def raw_table_counts(warehouse_path: Path) -> dict[str, tuple[int, int]]:
     if not warehouse_path.is_file():
         raise LandingError(f"warehouse not found: {warehouse_path}")
     try:
-        con = duckdb.connect(str(warehouse_path), read_only=True)
-    except duckdb.Error as exc:
-        raise LandingError(f"cannot open warehouse {warehouse_path}: {one_line(exc)}") from exc
+        con = connect_duckdb(warehouse_path, read_only=True)
+    except WarehouseError as exc:
+        raise LandingError(str(exc)) from exc
     with con:
         tables = [
             str(row[0])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,11 +21,13 @@ import duckdb
 
 from cdp.landing.columns import ColumnPlan
 from cdp.landing.engines.duckdb import sql
-from cdp.landing.engines.duckdb.staging import drop_staging, one_line, stage_file
+from cdp.landing.engines.duckdb.staging import drop_staging, file_error, stage_file
 from cdp.landing.errors import FileFailed
 from cdp.landing.files import FileStats, SourceFile
+from cdp.landing.limits import ColumnLimits
 from cdp.landing.manifest import LOADED_AT, SOURCE_FILE, SOURCE_LINE
 from cdp.landing.registry import TableSpec
+from cdp.warehouse import connect_memory
 
 # DuckDB types to cast output columns to: (raw table columns, raw._rejects columns).
 Casts = tuple[Mapping[str, str], Mapping[str, str]]
@@ -56,7 +58,7 @@ class DuckDBValidator:
         if file_format not in ("csv", "parquet"):
             raise ValueError(f"unsupported export format {file_format!r}")
         self._format = file_format
-        self._con = duckdb.connect(":memory:")
+        self._con = connect_memory()
         self._con.execute("set TimeZone = 'UTC'")
         self._dir = Path(tempfile.mkdtemp(prefix="cdp-landing-"))
 
@@ -72,15 +74,19 @@ class DuckDBValidator:
         stats: FileStats,
         loaded_at: datetime,
         casts: Callable[[ColumnPlan], Casts] | None = None,
+        existing: Collection[str] = (),
+        limits: ColumnLimits | None = None,
     ) -> StagedFile:
         """Validate the file and export it; FileFailed when the file cannot be landed.
 
-        `casts` maps the plan to two {output column: DuckDB type} mappings, for
-        the raw table's columns and for raw._rejects' columns, naming those the
-        target engine needs in another type than the declared one.
+        `existing` (the target raw table's columns) and `limits` cap the new
+        columns as `staging.stage_file` does. `casts` maps the plan to two
+        {output column: DuckDB type} mappings, for the raw table's columns and
+        for raw._rejects' columns, naming those the target engine needs in
+        another type than the declared one.
         """
         try:
-            plan = stage_file(self._con, spec, file, stats)
+            plan = stage_file(self._con, spec, file, stats, existing, limits)
             if plan is None:
                 return StagedFile(None, None, None, 0, 0)
             counts = self._con.execute(sql.staged_counts()).fetchone()
@@ -124,7 +130,7 @@ class DuckDBValidator:
             )
             return StagedFile(plan, rows_path, rejects_path, rows_in, rejected)
         except duckdb.Error as exc:
-            raise FileFailed(f"cannot be landed: {one_line(exc)}") from exc
+            raise FileFailed(f"cannot be landed: {file_error(exc, file)}") from exc
         finally:
             with suppress(duckdb.Error):
                 drop_staging(self._con)

@@ -56,15 +56,30 @@ flattened as (
         {{ cdp.json_extract_text('properties', 'price') }} as price_text,
         {{ cdp.json_extract_text('properties', 'currency') }} as currency_text,
         {{ cdp.json_extract_text('properties', 'order_id') }} as order_id,
+        {#- Segment's libraries (through `cdp serve`) send context.page.url,
+            context.userAgent, context.device.type and camelCase traits. -#}
         coalesce(
             {{ cdp.json_extract_text('context', 'page_url') }},
+            {{ cdp.json_extract_text('context', 'page.url') }},
             {{ cdp.json_extract_text('properties', 'url') }}
         ) as page_url,
-        {{ cdp.json_extract_text('context', 'device_type') }} as device_type,
-        {{ cdp.json_extract_text('context', 'user_agent') }} as user_agent,
+        coalesce(
+            {{ cdp.json_extract_text('context', 'device_type') }},
+            {{ cdp.json_extract_text('context', 'device.type') }}
+        ) as device_type,
+        coalesce(
+            {{ cdp.json_extract_text('context', 'user_agent') }},
+            {{ cdp.json_extract_text('context', 'userAgent') }}
+        ) as user_agent,
         {{ cdp.json_extract_text('traits', 'email') }} as traits_email_raw,
-        {{ cdp.json_extract_text('traits', 'first_name') }} as traits_first_name,
-        {{ cdp.json_extract_text('traits', 'last_name') }} as traits_last_name,
+        coalesce(
+            {{ cdp.json_extract_text('traits', 'first_name') }},
+            {{ cdp.json_extract_text('traits', 'firstName') }}
+        ) as traits_first_name,
+        coalesce(
+            {{ cdp.json_extract_text('traits', 'last_name') }},
+            {{ cdp.json_extract_text('traits', 'lastName') }}
+        ) as traits_last_name,
         {{ cdp.json_extract_text('traits', 'phone') }} as traits_phone_raw,
         _loaded_at
     from versions
