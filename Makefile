@@ -76,9 +76,15 @@ vendor-js: $(VENDOR_JS)
 
 # The Spark cross-engine test runs only with CDP_TEST_SPARK=1 (a bare `pytest`
 # skips it); `make test` sets it. `make test CDP_TEST_SPARK=0` leaves Spark out.
+# Two pytest-xdist workers (the machine's two cores); each group (a package with
+# shared fixtures, or a module: tests/scheduling.py) runs whole on one worker,
+# longest first (docs/testing.md). `make unit PYTEST_WORKERS=0`
+# runs serially.
 CDP_TEST_SPARK ?= 1
+PYTEST_WORKERS ?= 2
 unit: $(STAMP) chromium vendor-js
-	CDP_TEST_SPARK=$(CDP_TEST_SPARK) $(BIN)/pytest --durations=15
+	CDP_TEST_SPARK=$(CDP_TEST_SPARK) $(BIN)/pytest --durations=30 \
+		$(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadgroup)
 
 clean:
 	rm -rf $(VENV) warehouse data dbt_project/target .dagster_home tests/artifacts

@@ -9,6 +9,10 @@ files (`shared_business_data`) and start the build in a background thread
 it on the same files (PostgreSQL in tests/engines) overlaps it; `business`
 waits for it.
 
+Under pytest-xdist the files and the build are made once for all workers
+(tests/once.py): the first worker to ask generates or builds, the others wait
+and read what it wrote.
+
 Nothing writes to the shared files: a test that changes the warehouse or the
 landing folder works on a copy (`Business.copy_warehouse`, `Business.copy_data`).
 Packages that need other data (another size, seed or landing history, or
@@ -20,8 +24,15 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from tests.engines.engine_builds import EngineBuild, base_env, generate, land_and_build
+from tests.engines.engine_builds import (
+    LANDED_FILE,
+    EngineBuild,
+    base_env,
+    generate,
+    land_and_build,
+)
 
 PEOPLE = 300
 SEED = 11
@@ -39,6 +50,11 @@ class Business:
     @property
     def warehouse(self) -> Path:
         return self.build.work / WAREHOUSE_FILE
+
+    @property
+    def landed_warehouse(self) -> Path:
+        """The warehouse as `cdp ingest` left it: raw tables, nothing built (read only)."""
+        return self.build.work / LANDED_FILE
 
     @property
     def dbt_target(self) -> Path:
@@ -67,6 +83,13 @@ class Business:
         """A private copy of the generated files (landing, ground truth) at `dest`."""
         shutil.copytree(self.data, dest)
         return dest
+
+    def to_json(self) -> dict[str, object]:
+        return {"data": str(self.data), "build": self.build.to_json()}
+
+    @classmethod
+    def from_json(cls, saved: dict[str, Any]) -> Business:
+        return cls(Path(saved["data"]), EngineBuild.from_json(saved["build"]))
 
 
 def generate_business(data: Path) -> Path:

@@ -10,11 +10,14 @@ import sys
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.business import Business, build_business, business_env, generate_business
 from tests.engines.engine_builds import EngineBuild, base_env, land_and_build
+from tests.once import once, shared_root
+from tests.scheduling import SPARK_GROUP, group_of, make_scheduler, rank
 
 REPO = Path(__file__).resolve().parent.parent
 CDP = Path(sys.executable).parent / "cdp"
@@ -39,15 +42,38 @@ BUILDING_FIXTURES = frozenset(
 SPARK_COLLECTED = pytest.StashKey[bool]()
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With `--dist loadgroup`, the suite's groups (tests/scheduling.py)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    return make_scheduler(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if BUILDING_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
-    # The Spark tests run last, so that their build (minutes of JVM work, started
-    # in the background at the first test: spark_build_started) overlaps the rest.
-    spark = [item for item in items if item.get_closest_marker("spark")]
-    items[:] = [item for item in items if not item.get_closest_marker("spark")] + spark
-    config.stash[SPARK_COLLECTED] = bool(spark)
+    groups = {item.nodeid: group_of(item.nodeid) for item in items}
+    for item in items:
+        if bool(item.get_closest_marker("spark")) != (groups[item.nodeid] == SPARK_GROUP):
+            raise pytest.UsageError(
+                f"{item.nodeid}: a Spark test must be in a module whose name holds 'spark', "
+                "and only Spark tests may be (tests/scheduling.py)"
+            )
+    # The groups in the order xdist hands them out (and a serial run runs them):
+    # the longest first; the Spark tests last, so that their build (minutes of
+    # JVM work, started in the background at the first test: spark_build_started)
+    # overlaps the rest. Within a group, collection order.
+    first_seen: dict[str, int] = {}
+    slow: set[str] = set()
+    for index, item in enumerate(items):
+        first_seen.setdefault(groups[item.nodeid], index)
+        if item.get_closest_marker("slow"):
+            slow.add(groups[item.nodeid])
+    order = {group: rank(group, group in slow, index) for group, index in first_seen.items()}
+    items.sort(key=lambda item: order[groups[item.nodeid]])  # stable
+    config.stash[SPARK_COLLECTED] = SPARK_GROUP in first_seen
 
 
 @pytest.fixture
@@ -66,8 +92,15 @@ def cdp_env(tmp_path: Path) -> Iterator[dict[str, str]]:
 
 @pytest.fixture(scope="session")
 def shared_business_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shared business's generated files (landing, ground truth): read only."""
-    return generate_business(tmp_path_factory.mktemp("business") / "data")
+    """The shared business's generated files (landing, ground truth): read only.
+    Generated once per run, for every xdist worker (tests/once.py)."""
+    return once(
+        shared_root(tmp_path_factory),
+        "business",
+        lambda folder: generate_business(folder / "data"),
+        str,
+        Path,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -76,11 +109,20 @@ def shared_business_started(
 ) -> Iterator[Future[Business]]:
     """The shared business's build, running in a background thread from the
     moment a test first needs it (tests/engines overlaps its PostgreSQL build
-    with it)."""
-    work = tmp_path_factory.mktemp("business_duckdb")
-    env = business_env(shared_business_data, work)
+    with it). Built once per run: another xdist worker's thread waits for it
+    and reads the result (tests/once.py)."""
+    root = shared_root(tmp_path_factory)
+    name = "business_duckdb"
+    env = business_env(shared_business_data, root / name)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        yield pool.submit(build_business, shared_business_data, work, env)
+        yield pool.submit(
+            once,
+            root,
+            name,
+            lambda work: build_business(shared_business_data, work, env),
+            Business.to_json,
+            Business.from_json,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -108,14 +150,23 @@ def spark_build_started(
         yield None
         return
     data: Path = request.getfixturevalue("shared_business_data")
-    work = tmp_path_factory.mktemp("spark")
+    root = shared_root(tmp_path_factory)
+    work = root / "spark"
     # Unit tests are left out on Spark (dbt's DBT_EXCLUDE_RESOURCE_TYPES, which
     # `cdp build` passes on to each dbt phase): each one is a union of inline rows
     # that Spark plans as hundreds of tasks (over two minutes per test on 2 cores).
     # DuckDB and PostgreSQL run them.
     env = base_env(work, data, "spark") | {"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
     with ThreadPoolExecutor(max_workers=1) as pool:
-        yield pool.submit(land_and_build, "spark", env, work)
+        # once per run: under xdist, the first worker builds, the other reads
+        yield pool.submit(
+            once,
+            root,
+            "spark",
+            lambda folder: land_and_build("spark", env, folder),
+            EngineBuild.to_json,
+            EngineBuild.from_json,
+        )
 
 
 def _spark_installed() -> bool:

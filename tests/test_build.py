@@ -1,7 +1,7 @@
 """`cdp build` with dbt's habits: --select, --exclude, --vars, --full-refresh (cdp/build.py).
 
-The CLI tests run on one small generated business, landed once for the module
-and copied per test; they assert on what dbt built (run_results.json, the
+The CLI tests run on the suite's shared business as `cdp ingest` left it
+(tests/business.py), copied per test; they assert on what dbt built (run_results.json, the
 warehouse's tables), not on printed text only.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -24,11 +23,8 @@ from cdp.build import (
     parse_vars,
     subset_plan,
 )
-from tests.conftest import REPO, run_cdp
-
-PEOPLE = 300
-SEED = 5
-
+from tests.business import Business
+from tests.conftest import run_cdp
 
 # --- the plan and the flags, as plain functions ------------------------------------------
 
@@ -84,24 +80,10 @@ def test_vars_must_be_a_yaml_or_json_mapping() -> None:
 
 
 @pytest.fixture(scope="module")
-def landed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A warehouse holding the raw tables of a small generated business, nothing built."""
-    from cdp_demo.sample_data import generate
-
-    from cdp.landing import ingest
-
-    root = tmp_path_factory.mktemp("build")
-    generate(
-        out_dir=root / "data",
-        customers=PEOPLE,
-        seed=SEED,
-        end_date=date(2026, 6, 30),
-        malformed_rate=0.0,
-        progress=None,
-    )
-    warehouse = root / "landed.duckdb"
-    ingest(root / "data" / "landing", warehouse, REPO / "dbt_project", progress=None)
-    yield warehouse
+def landed(shared_business: Business) -> Path:
+    """A warehouse holding the raw tables of a small generated business, nothing
+    built: the shared business's (tests/business.py) as `cdp ingest` left it."""
+    return shared_business.landed_warehouse
 
 
 @pytest.fixture

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 CDP = Path(sys.executable).parent / "cdp"
 
 COMPARED_SCHEMAS = ("staging", "marts")
+# A DuckDB build keeps a copy of its warehouse as `cdp ingest` left it.
+LANDED_FILE = "landed.duckdb"
 RAW_BOOKKEEPING = ("raw._landed_files", "raw._rejects")
 
 # Columns left out of the comparison, by table ("*": every table), and why.
@@ -78,6 +82,36 @@ class EngineBuild:
         known = KNOWN_UNPORTABLE.get(self.engine, {})
         return [f"{node}: {known[node]}" for node in sorted(self.failed_ids) if node in known]
 
+    def to_json(self) -> dict[str, object]:
+        """The build as JSON, for the xdist workers that did not run it (tests/once.py)."""
+        return {
+            **{name: getattr(self, name) for name in JSON_FIELDS},
+            "work": str(self.work),
+            "built": sorted(self.built),
+            "failed_ids": sorted(self.failed_ids),
+        }
+
+    @classmethod
+    def from_json(cls, saved: dict[str, Any]) -> EngineBuild:
+        return cls(
+            **{name: saved[name] for name in JSON_FIELDS},
+            work=Path(saved["work"]),
+            built=set(saved["built"]),
+            failed_ids=set(saved["failed_ids"]),
+        )
+
+
+JSON_FIELDS = (
+    "engine",
+    "env",
+    "ingest_seconds",
+    "build_seconds",
+    "build_ok",
+    "build_output",
+    "build_log",
+    "failed_nodes",
+)
+
 
 def base_env(work: Path, data_dir: Path, engine: str) -> dict[str, str]:
     env = dict(os.environ)
@@ -127,6 +161,8 @@ def land_and_build(engine: str, env: dict[str, str], work: Path) -> EngineBuild:
     landed = run_cdp(["ingest"], env)
     result.ingest_seconds = time.monotonic() - started
     assert landed.returncode == 0, f"cdp ingest on {engine} failed:\n{landed.stdout}{landed.stderr}"
+    if engine == "duckdb":  # the raw tables alone, for tests that build them (test_build.py)
+        shutil.copy(work / "cdp.duckdb", work / LANDED_FILE)
     started = time.monotonic()
     built = run_cdp(["build"], env, timeout=1800)
     result.build_seconds = time.monotonic() - started

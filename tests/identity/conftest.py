@@ -58,9 +58,12 @@ class Warehouse:
 
 
 def dbt_env(work: Path, warehouse: Path) -> dict[str, str]:
+    """dbt's environment; it runs in the warehouse's folder (run_dbt), and the
+    path is relative to it, so that every copy has the same dbt profile and a
+    copied target folder's partial parse holds (warehouse_copy)."""
     return {
         **os.environ,
-        "CDP_DUCKDB_PATH": str(warehouse),
+        "CDP_DUCKDB_PATH": warehouse.name,
         "CDP_TARGET": "duckdb",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_TARGET_PATH": str(work / "target"),
@@ -74,7 +77,7 @@ def run_dbt(
     return subprocess.run(
         [str(DBT), *args, "--project-dir", str(project), "--profiles-dir", str(REPO)],
         env=dbt_env(work, warehouse),
-        cwd=REPO,
+        cwd=warehouse.parent,
         capture_output=True,
         text=True,
         check=False,
@@ -208,9 +211,11 @@ def identity_warehouse(
 
 @pytest.fixture
 def warehouse_copy(identity_warehouse: Warehouse, tmp_path: Path) -> Iterator[Path]:
-    """A copy of the built warehouse a test may change and rebuild."""
+    """A copy of the built warehouse a test may change and rebuild (in tmp_path,
+    with the identity build's dbt target, so its next dbt run parses partially)."""
     copy = tmp_path / "cdp.duckdb"
     shutil.copy(identity_warehouse.path, copy)
+    shutil.copytree(identity_warehouse.work / "target", tmp_path / "target")
     yield copy
 
 

@@ -79,11 +79,15 @@ def run_dbt(
     fail the test with dbt's output when it fails."""
     env = {
         **os.environ,
-        "CDP_DUCKDB_PATH": str(warehouse),
+        # relative to dbt's working folder (the warehouse's): every test's profile
+        # is the same, so dbt's partial parse of the shared target folder holds
+        # (an absolute path differing per test made dbt parse the whole project)
+        "CDP_DUCKDB_PATH": warehouse.name,
         "CDP_TARGET": "duckdb",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         # one target folder for the session's tests (they run one after the
-        # other), so dbt parses the project once and then only partially
+        # other, on one xdist worker), so dbt parses the project once and then
+        # only partially
         "DBT_TARGET_PATH": str(work.parent / "dbt_target"),
         "DBT_LOG_PATH": str(work / "logs"),
         **(engine_env or {}),
@@ -91,7 +95,7 @@ def run_dbt(
     completed = subprocess.run(
         [str(DBT), *args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(REPO)],
         env=env,
-        cwd=REPO,
+        cwd=warehouse.parent,
         capture_output=True,
         text=True,
         check=False,
