@@ -226,15 +226,15 @@ def test_dbt_connect_attempts_cover_the_lock_timeout() -> None:
 def test_dbt_waits_for_a_held_file(
     warehouse_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """dbt's own open (a phase of `cdp build`) retries while another process holds the
-    file, as often as CDP_LOCK_TIMEOUT allows; with 0 it fails at once."""
-    from cdp.dbt import DbtError, run_dbt
+    """A dbt command (a phase of `cdp build`) waits while another process holds the
+    file, as long as CDP_LOCK_TIMEOUT allows; with 0 it fails at once, naming the holder."""
+    from cdp.dbt import run_dbt
 
     settings = Settings(home=REPO, data_dir=tmp_path, warehouse_path=warehouse_file)
     monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "dbt_logs"))
     monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "dbt_target"))
     monkeypatch.setenv("CDP_LOCK_TIMEOUT", "0")
-    with holding(warehouse_file), pytest.raises(DbtError, match="Could not set lock"):
+    with holding(warehouse_file), pytest.raises(WarehouseLocked, match="is in use by"):
         run_dbt(settings, ["debug"], quiet=True)
     monkeypatch.setenv("CDP_LOCK_TIMEOUT", "60")
     with holding(warehouse_file, seconds=20):  # lets go while dbt retries (its start: ~10 s)
