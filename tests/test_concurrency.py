@@ -12,9 +12,6 @@ finish. The warehouse is a copy of the suite's shared business (tests/business.p
 from __future__ import annotations
 
 import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -23,15 +20,7 @@ import pytest
 from tests.business import Business
 from tests.conftest import CDP, REPO
 from tests.engines.engine_builds import base_env
-
-HOLDER = """\
-import sys, time
-from cdp.warehouse import connect_duckdb
-con = connect_duckdb(sys.argv[1], read_only=sys.argv[2] == "ro")
-print("ready", flush=True)
-time.sleep(float(sys.argv[3]))
-con.close()
-"""
+from tests.lock_holder import SCRIPT_NAME, holding
 
 WRITERS = {
     "ingest": ["ingest"],
@@ -49,25 +38,6 @@ READERS = {
     "freshness": ["freshness"],
     "sync --plan": ["sync", "--plan"],
 }
-
-
-@contextmanager
-def holding(path: Path, seconds: float = 300, mode: str = "rw") -> Iterator[subprocess.Popen[str]]:
-    """Another process (`python .../lock_holder.py`) holding the file for `seconds`."""
-    script = path.parent / "lock_holder.py"
-    script.write_text(HOLDER)
-    process = subprocess.Popen(
-        [sys.executable, str(script), str(path), mode, str(seconds)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        assert process.stdout.readline().strip() == "ready"
-        yield process
-    finally:
-        process.kill()
-        process.wait()
 
 
 @pytest.fixture
@@ -110,7 +80,7 @@ def test_a_held_warehouse_fails_in_one_line_naming_the_holder(
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, output
     assert f"is in use by pid {holder.pid} (" in errors[0]
-    assert "lock_holder.py" in errors[0]  # the holder's command line
+    assert SCRIPT_NAME in errors[0]  # the holder's command line
     assert "gave up after 1s" in errors[0]
     assert "waiting up to 1s" in done.stderr
     assert warehouse.read_bytes() == before  # nothing was written

@@ -4,11 +4,7 @@ its lock waiting, its SQL translation and its errors."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -25,6 +21,7 @@ from cdp.warehouse import (
     require_duckdb,
     translate,
 )
+from tests.lock_holder import SCRIPT_NAME, holding
 
 REPO = Path(__file__).resolve().parent.parent
 PRODUCT = ("cdp", "reverse_etl", "orchestration", "expectations", "demo/cdp_demo")
@@ -51,36 +48,6 @@ def test_the_scan_finds_a_connect(tmp_path: Path) -> None:
     assert not CONNECT.search("con = connect_duckdb(path)")
 
 
-HOLDER = """\
-import sys, time
-from cdp.warehouse import connect_duckdb
-con = connect_duckdb(sys.argv[1], read_only=sys.argv[2] == "ro")
-print("ready", flush=True)
-time.sleep(float(sys.argv[3]))
-con.close()
-"""
-
-
-@contextmanager
-def holding(path: Path, seconds: float = 120, mode: str = "rw") -> Iterator[subprocess.Popen[str]]:
-    """Another process (`python .../holder_marker.py`) holding the DuckDB file at `path`
-    for up to `seconds`."""
-    script = path.parent / "holder_marker.py"
-    script.write_text(HOLDER)
-    process = subprocess.Popen(
-        [sys.executable, str(script), str(path), mode, str(seconds)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        assert process.stdout.readline().strip() == "ready"
-        yield process
-    finally:
-        process.kill()
-        process.wait()
-
-
 @pytest.fixture
 def warehouse_file(tmp_path: Path) -> Path:
     path = tmp_path / "cdp.duckdb"
@@ -99,7 +66,7 @@ def test_a_held_file_fails_in_one_line_naming_the_holder(warehouse_file: Path) -
     message = str(raised.value)
     assert "\n" not in message
     assert f"is in use by pid {holder.pid} (" in message
-    assert "holder_marker.py" in message  # the command line, from /proc
+    assert SCRIPT_NAME in message  # the command line, from /proc
     assert "CDP_LOCK_TIMEOUT" in message
     assert waited >= 0.6
     assert len(said) == 1 and f"pid {holder.pid}" in said[0] and "waiting up to 0.6s" in said[0]
