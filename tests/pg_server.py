@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,6 +49,10 @@ class PostgresServer:
             "CDP_PG_USER": self.user,
             "CDP_PG_DATABASE": self.database,
         }
+
+    def connect_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for psycopg2.connect (and tests/engines/digest)."""
+        return {"host": self.host, "port": self.port, "user": self.user, "dbname": self.database}
 
 
 def _free_port() -> int:

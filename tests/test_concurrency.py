@@ -19,7 +19,7 @@ import pytest
 
 from tests.business import Business
 from tests.conftest import CDP, REPO
-from tests.engines.engine_builds import base_env
+from tests.engines.engine_builds import base_env, run_cdp
 from tests.lock_holder import SCRIPT_NAME, holding
 
 WRITERS = {
@@ -51,20 +51,6 @@ def copy_env(shared_business: Business, tmp_path: Path) -> dict[str, str]:
     }
 
 
-def cdp(
-    args: list[str], env: dict[str, str], timeout: float = 600
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(CDP), *args],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=timeout,
-    )
-
-
 @pytest.mark.parametrize("command", [*WRITERS, *READERS])
 def test_a_held_warehouse_fails_in_one_line_naming_the_holder(
     copy_env: dict[str, str], command: str
@@ -73,7 +59,7 @@ def test_a_held_warehouse_fails_in_one_line_naming_the_holder(
     warehouse = Path(copy_env["CDP_DUCKDB_PATH"])
     before = warehouse.read_bytes()
     with holding(warehouse) as holder:
-        done = cdp(args, copy_env | {"CDP_LOCK_TIMEOUT": "1"})
+        done = run_cdp(args, copy_env | {"CDP_LOCK_TIMEOUT": "1"})
     output = done.stdout + done.stderr
     assert done.returncode == 2, output
     assert "Traceback" not in output
@@ -162,7 +148,7 @@ def test_identity_on_an_unbuilt_warehouse_is_one_line(
         con.execute("create schema raw; create table raw.orders (order_id bigint)")
     env = base_env(work, shared_business.data, "duckdb")
     for args in (["identity", "report"], ["identity", "explain", "someone@example.com"]):
-        done = cdp(args, env)
+        done = run_cdp(args, env)
         assert done.returncode == 2, done.stdout + done.stderr
         assert "Traceback" not in done.stdout + done.stderr
         lines = done.stderr.strip().splitlines()

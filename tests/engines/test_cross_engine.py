@@ -50,15 +50,6 @@ def postgres_build(
     )
 
 
-def _postgres_kwargs(server: PostgresServer) -> dict[str, object]:
-    return {
-        "host": server.host,
-        "port": server.port,
-        "user": server.user,
-        "dbname": server.database,
-    }
-
-
 def _raw_relations() -> list[str]:
     return raw_relations(sorted(load_registry(REPO / "dbt_project").tables))
 
@@ -68,7 +59,7 @@ def test_landing_matches(
 ) -> None:
     relations = _raw_relations()
     expected = digest.duckdb_digests(duckdb_build.work / "cdp.duckdb", relations, EXCLUDED_COLUMNS)
-    found = digest.postgres_digests(_postgres_kwargs(postgres_server), relations, EXCLUDED_COLUMNS)
+    found = digest.postgres_digests(postgres_server.connect_kwargs(), relations, EXCLUDED_COLUMNS)
     assert expected["raw._rejects"].rows > 0, "the sample data should exercise the rejects path"
     assert digest.differences(expected, found, relations) == []
 
@@ -77,7 +68,7 @@ def test_landing_twice_adds_nothing_on_postgres(
     postgres_build: EngineBuild, postgres_server: PostgresServer
 ) -> None:
     relations = _raw_relations()
-    kwargs = _postgres_kwargs(postgres_server)
+    kwargs = postgres_server.connect_kwargs()
     before = digest.postgres_digests(kwargs, relations, {})
     again = run_cdp(["ingest"], postgres_build.env)
     assert again.returncode == 0, again.stdout + again.stderr
@@ -95,7 +86,7 @@ def test_models_match(
     relations = check_models(duckdb_build, postgres_build)
     assert {r for r in duckdb_build.built if r.startswith("staging.")} <= set(relations)
     expected = digest.duckdb_digests(duckdb_build.work / "cdp.duckdb", relations, EXCLUDED_COLUMNS)
-    found = digest.postgres_digests(_postgres_kwargs(postgres_server), relations, EXCLUDED_COLUMNS)
+    found = digest.postgres_digests(postgres_server.connect_kwargs(), relations, EXCLUDED_COLUMNS)
     assert digest.differences(expected, found, relations) == []
     xfail_if_incomplete(duckdb_build, postgres_build)
 
@@ -121,7 +112,7 @@ def test_identity_explain_reads_postgres(
 ) -> None:
     import psycopg2
 
-    with psycopg2.connect(**_postgres_kwargs(postgres_server)) as con, con.cursor() as cur:
+    with psycopg2.connect(**postgres_server.connect_kwargs()) as con, con.cursor() as cur:
         cur.execute(
             "select i.identifier_value from marts.customer_identifiers as i "
             "join marts.customer_source_records as r using (customer_id) "

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pytest
@@ -43,7 +42,7 @@ def pg_corpus(postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch) 
     """A fresh database of its own on the session's server, set in CDP_PG_*."""
     import psycopg2
 
-    con = psycopg2.connect(**_kwargs(postgres_server))
+    con = psycopg2.connect(**postgres_server.connect_kwargs())
     con.autocommit = True
     with con.cursor() as cur:
         cur.execute('drop database if exists "landing_corpus"')
@@ -53,15 +52,6 @@ def pg_corpus(postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch) 
     for key, value in server.env().items():
         monkeypatch.setenv(key, value)
     return server
-
-
-def _kwargs(server: PostgresServer) -> dict[str, Any]:
-    return {
-        "host": server.host,
-        "port": server.port,
-        "user": server.user,
-        "dbname": server.database,
-    }
 
 
 def test_the_corpus_lands_on_postgres_as_on_duckdb(
@@ -85,7 +75,7 @@ def test_the_corpus_lands_on_postgres_as_on_duckdb(
     assert on_postgres.all_warnings() == on_duckdb.all_warnings()
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
         expected = [con.execute(q).fetchall() for q in QUERIES]
-    pg = psycopg2.connect(**_kwargs(pg_corpus))
+    pg = psycopg2.connect(**pg_corpus.connect_kwargs())
     try:
         with pg.cursor() as cur:
             found = []

@@ -22,15 +22,6 @@ from tests.engines.engine_builds import EXCLUDED_COLUMNS, REPO, raw_relations
 DBT_PROJECT = REPO / "dbt_project"
 
 
-def _kwargs(server: PostgresServer) -> dict[str, object]:
-    return {
-        "host": server.host,
-        "port": server.port,
-        "user": server.user,
-        "dbname": server.database,
-    }
-
-
 @pytest.fixture
 def pg_env(
     postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
@@ -39,7 +30,7 @@ def pg_env(
     import psycopg2
 
     name = "landing_" + request.node.name.removeprefix("test_")[:40]
-    con = psycopg2.connect(**_kwargs(postgres_server))
+    con = psycopg2.connect(**postgres_server.connect_kwargs())
     con.autocommit = True
     with con.cursor() as cur:
         cur.execute(f'drop database if exists "{name}"')
@@ -83,14 +74,14 @@ def test_postgres_landing_equals_duckdb(pg_env: PostgresServer, tmp_path: Path) 
 
     relations = raw_relations(sorted(load_registry(DBT_PROJECT).tables))
     expected = digest.duckdb_digests(duckdb_path, relations, EXCLUDED_COLUMNS)
-    found = digest.postgres_digests(_kwargs(pg_env), relations, EXCLUDED_COLUMNS)
+    found = digest.postgres_digests(pg_env.connect_kwargs(), relations, EXCLUDED_COLUMNS)
     assert digest.differences(expected, found, relations) == []
 
     again = ingest(landing, duckdb_path, DBT_PROJECT, target="postgres")
     # the landed file is skipped; the failed one is tried again and fails again
     assert (again.files_loaded, again.files_skipped, again.files_failed) == (0, 1, 1)
     data = [r for r in relations if r != "raw._landed_files"]
-    after = digest.postgres_digests(_kwargs(pg_env), data, EXCLUDED_COLUMNS)
+    after = digest.postgres_digests(pg_env.connect_kwargs(), data, EXCLUDED_COLUMNS)
     assert after == {r: found[r] for r in data}
 
 
@@ -115,7 +106,7 @@ def test_failure_mid_file_leaves_nothing(
     assert result.files_failed == 1
     assert "connection lost (simulated)" in (result.tables["shop_orders"].files[0].error or "")
 
-    con = psycopg2.connect(**_kwargs(pg_env))
+    con = psycopg2.connect(**pg_env.connect_kwargs())
     with con.cursor() as cur:
         cur.execute("select count(*) from raw.shop_orders")
         assert cur.fetchone() == (0,)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -28,15 +27,6 @@ def postgres() -> Iterator[PostgresServer]:
         yield server
 
 
-def _connect_kwargs(server: PostgresServer) -> dict[str, Any]:
-    return {
-        "host": server.host,
-        "port": server.port,
-        "user": server.user,
-        "dbname": server.database,
-    }
-
-
 def _land(folder: Path, env: dict[str, str]) -> None:
     landed = run_cdp(["ingest", "--input", str(folder)], env)
     assert landed.returncode == 0, landed.stdout + landed.stderr
@@ -56,12 +46,12 @@ def test_incremental_build_on_postgres_equals_a_full_build(
     assert "int_identity_clusters: connected components incremental" in output
     import psycopg2
 
-    with psycopg2.connect(**_connect_kwargs(postgres)) as con, con.cursor() as cur:
+    with psycopg2.connect(**postgres.connect_kwargs()) as con, con.cursor() as cur:
         # two builds wrote stg_web__events: the first batch's rows kept theirs
         cur.execute("select count(distinct _processed_at) from staging.stg_web__events")
         assert cur.fetchone() == (2,)
     relations = (*COMPARED, *CLUSTERS)
-    incremental = postgres_digests(_connect_kwargs(postgres), relations, NOT_COMPARED)
+    incremental = postgres_digests(postgres.connect_kwargs(), relations, NOT_COMPARED)
     build(tmp_path, warehouse, "--full-refresh", engine_env=env)
-    full = postgres_digests(_connect_kwargs(postgres), relations, NOT_COMPARED)
+    full = postgres_digests(postgres.connect_kwargs(), relations, NOT_COMPARED)
     assert differences(incremental, full, relations) == []
