@@ -145,6 +145,22 @@ def query(warehouse: Path, sql: str) -> list[tuple[object, ...]]:
         return con.execute(sql).fetchall()
 
 
+def held_by_one(warehouse: Path, identifier_type: str, skip: str = "") -> tuple[str, str]:
+    """A customer and an identifier of the type only that customer holds."""
+    rows = query(
+        warehouse,
+        f"""select min(customer_id), identifier_value
+        from marts.customer_identifiers
+        where identifier_type = '{identifier_type}' and customer_id <> '{skip}'
+        group by identifier_value
+        having count(distinct customer_id) = 1
+        order by identifier_value
+        limit 1""",
+    )
+    assert rows, identifier_type
+    return str(rows[0][0]), str(rows[0][1])
+
+
 @dataclass(frozen=True)
 class BatchFiles:
     """Generated landing files without the held-back month, and that month."""

@@ -26,7 +26,7 @@ import pytest
 
 from tests.engines.engine_builds import EXCLUDED_COLUMNS
 from tests.incremental.compare import relations_in, row_differences
-from tests.incremental.conftest import Complete, cdp_build, execute, query, run_cli
+from tests.incremental.conftest import Complete, cdp_build, execute, held_by_one, query, run_cli
 
 EXCLUDED = EXCLUDED_COLUMNS | {
     # the change set's record of the build that wrote it (each side is its own)
@@ -85,22 +85,6 @@ def _customer_of(warehouse: Path, source: str, record_id: str) -> str:
     return str(rows[0][0])
 
 
-def _held_by_one(warehouse: Path, identifier_type: str, skip: str = "") -> tuple[str, str]:
-    """A customer and an identifier of the type only that customer holds."""
-    rows = query(
-        warehouse,
-        f"""select min(customer_id), identifier_value
-        from marts.customer_identifiers
-        where identifier_type = '{identifier_type}' and customer_id <> '{skip}'
-        group by identifier_value
-        having count(distinct customer_id) = 1
-        order by identifier_value
-        limit 1""",
-    )
-    assert rows, identifier_type
-    return str(rows[0][0]), str(rows[0][1])
-
-
 def _changes(warehouse: Path) -> set[tuple[str | None, str]]:
     """(customer_id, reason) of the latest build's change set."""
     rows = query(
@@ -136,7 +120,7 @@ def new_people(warehouse: Path) -> Shape:
 
 
 def known_person(warehouse: Path) -> Shape:
-    person, email = _held_by_one(warehouse, "email")
+    person, email = held_by_one(warehouse, "email")
     before = _customer_count(warehouse)
     # unnamed, as a newsletter sign-up is: the email alone links it
     _subscribe(warehouse, "harness-known-1", email, None, None, None)
@@ -150,8 +134,8 @@ def known_person(warehouse: Path) -> Shape:
 
 
 def merge(warehouse: Path) -> Shape:
-    first, email = _held_by_one(warehouse, "email")
-    second, phone = _held_by_one(warehouse, "phone", skip=first)
+    first, email = held_by_one(warehouse, "email")
+    second, phone = held_by_one(warehouse, "phone", skip=first)
     before = _customer_count(warehouse)
     # unnamed: a name of its own would make the email and the phone look shared
     # by two people, and the rules trusting a value held by one would not link

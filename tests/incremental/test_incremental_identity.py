@@ -10,28 +10,12 @@ from datetime import UTC, datetime
 import duckdb
 
 from tests.engines.digest import differences, duckdb_digests
-from tests.incremental.conftest import Batch, build, query, run_dbt
+from tests.incremental.conftest import Batch, build, held_by_one, query, run_dbt
 
 IDENTITY = ["+path:models/marts/identity"]
 CLUSTERS = ("intermediate.int_identity_clusters", "intermediate.int_identity_clusters_strong")
 # how many passes the components took differs between the two ways, by design
 NOT_COMPARED = {"*": {"iterations"}}
-
-
-def _held_by_one(batch: Batch, identifier_type: str, skip: str = "") -> tuple[str, str]:
-    """A customer and an identifier of the given type only that customer holds."""
-    rows = query(
-        batch.warehouse,
-        f"""select min(customer_id), identifier_value
-        from marts.customer_identifiers
-        where identifier_type = '{identifier_type}' and customer_id <> '{skip}'
-        group by identifier_value
-        having count(distinct customer_id) = 1
-        order by identifier_value
-        limit 1""",
-    )
-    assert rows, identifier_type
-    return str(rows[0][0]), str(rows[0][1])
 
 
 def _subscribe(batch: Batch, subscriber_id: str, email: str | None, phone: str | None) -> None:
@@ -88,7 +72,7 @@ def _equals_full_restitch(batch: Batch) -> None:
 
 
 def test_new_record_joins_its_person_and_keeps_the_id(batch: Batch) -> None:
-    person, email = _held_by_one(batch, "email")
+    person, email = held_by_one(batch.warehouse, "email")
     before = _records(batch)
     history = _history(batch)
     _subscribe(batch, "incremental-attach-1", email, None)
@@ -105,8 +89,8 @@ def test_new_record_joins_its_person_and_keeps_the_id(batch: Batch) -> None:
 
 
 def test_record_joining_two_people_merges_them_and_logs_it(batch: Batch) -> None:
-    first, email = _held_by_one(batch, "email")
-    second, phone = _held_by_one(batch, "phone", skip=first)
+    first, email = held_by_one(batch.warehouse, "email")
+    second, phone = held_by_one(batch.warehouse, "phone", skip=first)
     before = _records(batch)
     history = _history(batch)
     _subscribe(batch, "incremental-merge-1", email, phone)
