@@ -1,5 +1,6 @@
 """A `cdp serve` app with the Profile API on a free port, in-process (uvicorn
-in a thread), over a small in-memory store of the read API's shape.
+in a thread), over the real serving store (tests/serve/test_profiles_store.py)
+or a small in-memory store of the read API's shape.
 
 `MemoryStore` is a test double of the serving store (cdp/serve/store) for the
 routes' contract: shapes, scopes, errors, pagination. It can be switched off
@@ -13,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 import uvicorn
@@ -178,7 +180,7 @@ def free_port() -> int:
 
 
 class ProfileService:
-    def __init__(self, tmp: Path, store: MemoryStore, rate_limit: float = 1000.0) -> None:
+    def __init__(self, tmp: Path, store: Any, rate_limit: float = 1000.0) -> None:
         tokens = load_access_tokens(TOKENS, None, rate_limit)
         # one token limited to 1 request/s, for the 429 test
         slow = AccessToken("slow", SPACE, frozenset({"*"}), SLOW, rate_limit=1.0)
