@@ -34,13 +34,15 @@ def serve(host: str, port: int) -> None:
 
     from cdp.serve.app import create_app
     from cdp.serve.settings import ServeSettings, SettingsError
+    from cdp.serve.store.hooks import identify_overlay
+    from cdp.serve.store.settings import StoreSettings
 
     try:
         settings = ServeSettings.from_env()
     except SettingsError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    app = create_app(settings)
+    app = create_app(settings, identify_listeners=[identify_overlay(StoreSettings.from_env())])
     click.echo(
         f"cdp serve on http://{host}:{port} (sources: {', '.join(settings.write_keys.sources)}; "
         f"spool {settings.spool_dir} -> {settings.landing_dir})"
