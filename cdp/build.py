@@ -62,6 +62,7 @@ from cdp.predictions.features import (
     RECOMMENDATION_EVALUATION_RELATION,
     WINDOWS_RELATION,
 )
+from cdp.serve.store.hooks import refresh_after_build
 from cdp.warehouse import connect_duckdb
 
 if TYPE_CHECKING:
@@ -382,6 +383,7 @@ def build(
         raise BuildError(f"{before_error} (phase 1{ran})")
     if result.complete and settings.target == "duckdb":
         result.erasures_rebuilt = mark_erasures_rebuilt(settings.warehouse_path, started_at)
+    refresh_after_build(settings, say)
     return result
 
 

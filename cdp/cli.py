@@ -21,6 +21,7 @@ from cdp.demo import missing_demo
 from cdp.identity.cli import identity
 from cdp.privacy.cli import privacy
 from cdp.serve.cli import serve
+from cdp.serve.store.cli import store
 from cdp.summary import collect_summary
 from cdp.warehouse import WarehouseError
 from reverse_etl.cli import sync
@@ -393,6 +394,7 @@ main.add_command(privacy)
 
 main.add_command(sync)
 main.add_command(serve)
+main.add_command(store)
 
 if __name__ == "__main__":
     main()

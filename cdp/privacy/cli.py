@@ -112,6 +112,7 @@ def erase(
     """
     from cdp.privacy.destinations import finish_erasures
     from cdp.privacy.erase import erase_requests, mark_rebuilt
+    from cdp.serve.store.hooks import erase_now
 
     settings = Settings.from_env()
     progress = _progress()
@@ -129,6 +130,7 @@ def erase(
                 con, requests, progress, settings.data_dir / "privacy" / "exports"
             )
         ids = [r.erasure_id for r in results]
+        erase_now(settings, requests, progress)
         if no_build:
             progress("rebuild skipped: run `cdp build`, then `cdp sync` and `cdp privacy finish`")
             return

@@ -34,13 +34,15 @@ def serve(host: str, port: int) -> None:
 
     from cdp.serve.app import create_app
     from cdp.serve.settings import ServeSettings, SettingsError
+    from cdp.serve.store.hooks import identify_overlay
+    from cdp.serve.store.settings import StoreSettings
 
     try:
         settings = ServeSettings.from_env()
     except SettingsError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    from cdp.serve.store import StoreSettings, open_store
+    from cdp.serve.store import open_store
     from cdp.serve.store.settings import StoreSettingsError
 
     try:
@@ -48,7 +50,11 @@ def serve(host: str, port: int) -> None:
     except StoreSettingsError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    app = create_app(settings, profile_store=lambda: open_store(store))
+    app = create_app(
+        settings,
+        identify_listeners=[identify_overlay(store)],
+        profile_store=lambda: open_store(store),
+    )
     click.echo(
         f"cdp serve on http://{host}:{port} (sources: {', '.join(settings.write_keys.sources)}; "
         f"spool {settings.spool_dir} -> {settings.landing_dir})"

@@ -222,8 +222,8 @@ def warehouse_builds(wh: Warehouse) -> list[str]:
     if not wh.has_relation("marts", "customer_change_set"):
         return []
     found = wh.rows(
-        "select build_id, max(built_at) as at from marts.customer_change_set "
-        "group by build_id order by at desc"
+        "select build_id, max(built_at) as latest from marts.customer_change_set "
+        "group by build_id order by latest desc"
     )
     return [str(row[0]) for row in found]
 

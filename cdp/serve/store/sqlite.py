@@ -250,6 +250,20 @@ class SQLiteStore:
             ).fetchall()
         return [SegmentChange(s, c, at) for s, c, at in rows]
 
+    def holders(self, id_type: str, value: str) -> list[str]:
+        """Every customer holding the identifier (an erasure removes them all)."""
+        if not self.path.exists():
+            return []
+        with self._read() as con:
+            if id_type == "customer_id":
+                return [value.strip()]
+            rows = con.execute(
+                "select customer_id from identifiers where id_type = ? and value = ? "
+                "union select customer_id from overlay where id_type = ? and value = ?",
+                [id_type, normalise(id_type, value)] * 2,
+            ).fetchall()
+        return sorted(str(r[0]) for r in rows)
+
     # --- writes ----------------------------------------------------------------
 
     def write_build(
