@@ -106,3 +106,15 @@ def test_unknown_id_and_store_file_deleted(served: Served) -> None:
     finally:
         shutil.move(aside, served.path)
     assert served.api.get(f"customer_id:{served.customer_id}/traits").status_code == 200
+
+
+def test_erased_person_is_gone_from_the_api_at_once(served: Served) -> None:
+    """Last in the module: it erases the fixture's customer from the store."""
+    profile = served.store.profile(served.customer_id)
+    assert profile is not None
+    email = next(i.value for i in profile.identifiers if i.type == "email")
+    assert served.api.get(f"email:{email}/traits").status_code == 200
+    assert served.store.erase([served.customer_id]) > 0  # rows deleted across its tables
+    for path in (f"email:{email}/traits", f"customer_id:{served.customer_id}/external_ids"):
+        gone = served.api.get(path)
+        assert gone.status_code == 404 and gone.json()["error"]["code"] == "not_found"
