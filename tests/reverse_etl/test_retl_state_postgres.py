@@ -17,6 +17,7 @@ import pytest
 from retl_support import Person, harness_for, people, subprocess_env, sync_command
 from retl_support import write_source as write_duckdb
 
+from cdp.warehouse import WarehouseError
 from reverse_etl.engine.db import PostgresTarget
 from reverse_etl.engine.runner import run_sync
 from tests.pg_server import PostgresServer, running_postgres
@@ -132,3 +133,35 @@ def test_wrong_credentials_are_one_line_without_the_secret(server: PostgresServe
     assert len(lines) == 1, done.stderr
     assert "postgres target" in lines[0] and "CDP_PG_USER" in lines[0]
     assert "s3cr3t-pw" not in done.stdout + done.stderr
+
+
+def test_connection_lost_between_batches_next_run_finishes(
+    server: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The server ends the sync's session after its first committed batch
+    (pg_terminate_backend, as a restart would): the run stops with one line, the
+    next run finishes, and the destination got each row once."""
+    for name, value in server.env().items():
+        monkeypatch.setenv(name, value)
+    rows = people(12)
+    write_source(server, rows)
+    seen: list[str] = []
+
+    def cut_after_first_commit(point: str) -> None:
+        seen.append(point)
+        if seen.count("committed") == 1 and point == "committed":
+            pg_rows(
+                server,
+                "select pg_terminate_backend(pid) from pg_stat_activity "
+                "where datname = 'cdp' and pid <> pg_backend_pid()",
+            )
+
+    with harness_for("webhook") as h:
+        sync = h.sync(name="pg_cut", destination={"batch_size": 4})
+        with pytest.raises(WarehouseError, match=r"^lost the connection to the postgres target"):
+            run_sync(sync, PostgresTarget(), checkpoint=cut_after_first_commit)
+        assert len(h.audience()) == 4
+        result = run_sync(sync, PostgresTarget())
+        assert result.status == "succeeded", result.error
+        assert h.audience() == h.expected_audience(rows)
+        assert max(h.writes().values()) == 1
