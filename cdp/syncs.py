@@ -1,4 +1,5 @@
-"""The sync step of `cdp run`: every sync in the sync definitions file, in order.
+"""The sync step of `cdp run`: every sync in the sync definitions file, in order,
+with the state where CDP_TARGET keeps it (reverse_etl/engine/db.py).
 
 The same engine as `cdp sync` (reverse_etl.engine.runner.run_sync). With
 `demo=True` the demo's contract servers (demo/cdp_demo/destinations.py) run for
@@ -17,8 +18,8 @@ from typing import Any
 from cdp.config import Settings
 from cdp.dbt import manifest_path
 from cdp.demo import missing_demo
-from cdp.warehouse import require_duckdb
 from reverse_etl.config import load_syncs
+from reverse_etl.engine.db import target_for
 from reverse_etl.engine.runner import run_sync
 from reverse_etl.errors import ConfigError
 
@@ -41,9 +42,10 @@ def run_all_syncs(
 
     Raises reverse_etl's ConfigError for an invalid definitions file, a sync
     reading a column its model's dbt contract lacks (when the manifest
-    exists), or `demo=True` without the demo package installed.
+    exists), or `demo=True` without the demo package installed; WarehouseError
+    (one line) when the target cannot keep sync state or cannot be reached.
     """
-    require_duckdb(settings, "syncs")
+    target = target_for(settings)
     result = SyncStepResult()
     syncs = load_syncs(settings.syncs_path, manifest_path(settings))
     servers: AbstractContextManager[Any] = nullcontext()
@@ -56,9 +58,7 @@ def run_all_syncs(
         servers = demo_destinations()
     with servers:
         for definition in syncs:
-            outcome = run_sync(
-                definition, settings.warehouse_path, progress=_prefixed(progress, definition.name)
-            )
+            outcome = run_sync(definition, target, progress=_prefixed(progress, definition.name))
             result.ran.append(definition.name)
             result.reports.append(outcome.render())
             if outcome.status != "succeeded":

@@ -1,4 +1,5 @@
-"""`cdp sync`: plan, check or run the syncs of a YAML file against a DuckDB warehouse.
+"""`cdp sync`: plan, check or run the syncs of a YAML file against the warehouse
+CDP_TARGET names (the DuckDB file, or PostgreSQL; reverse_etl/engine/db.py).
 
 Exit codes: 0 all selected syncs succeeded; 1 a sync (or check) failed;
 2 bad input (invalid YAML, unknown sync name, missing file).
@@ -18,9 +19,10 @@ from pathlib import Path
 import click
 
 from cdp.config import Settings
-from cdp.warehouse import WarehouseError, require_duckdb
+from cdp.warehouse import WarehouseError
 from reverse_etl.config import SyncDefinition, load_syncs
 from reverse_etl.destinations import build_destination
+from reverse_etl.engine.db import SyncTarget, target_for
 from reverse_etl.engine.plan import plan_sync
 from reverse_etl.engine.runner import Checkpoint, run_sync
 from reverse_etl.errors import ConfigError, ReverseEtlError
@@ -65,8 +67,9 @@ def _echo_progress(name: str):  # type: ignore[no-untyped-def]
     "--warehouse",
     type=click.Path(path_type=Path, dir_okay=False),
     envvar="CDP_DUCKDB_PATH",
-    required=True,
-    help="DuckDB warehouse file [env: CDP_DUCKDB_PATH].",
+    default=None,
+    help="DuckDB warehouse file, on CDP_TARGET=duckdb [env: CDP_DUCKDB_PATH; default "
+    "<home>/warehouse/cdp.duckdb]. On postgres the state lives in the CDP_PG_* database.",
 )
 @click.option(
     "--manifest",
@@ -86,7 +89,7 @@ def _echo_progress(name: str):  # type: ignore[no-untyped-def]
 )
 def sync(
     config_path: Path,
-    warehouse: Path,
+    warehouse: Path | None,
     manifest: Path | None,
     names: tuple[str, ...],
     plan: bool,
@@ -101,22 +104,23 @@ def sync(
     acknowledgement.
     """
     hooks = click.get_current_context().find_object(SyncHooks) or SyncHooks()
+    target: SyncTarget = warehouse or Path()
     try:
         if not check:  # --check talks to the destinations only
-            require_duckdb(Settings.from_env(), "cdp sync")
+            target = target_for(Settings.from_env(), warehouse)
         selected = _select(load_syncs(config_path, manifest), names)
     except (ConfigError, WarehouseError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    if not plan and not check and not warehouse.parent.is_dir():
-        click.echo(f"error: warehouse folder {warehouse.parent} does not exist", err=True)
+    if not plan and not check and isinstance(target, Path) and not target.parent.is_dir():
+        click.echo(f"error: warehouse folder {target.parent} does not exist", err=True)
         sys.exit(2)
 
     failed = False
     for definition in selected:
         try:
             if plan:
-                click.echo(plan_sync(definition, warehouse, full_resync=full_resync).render())
+                click.echo(plan_sync(definition, target, full_resync=full_resync).render())
             elif check:
                 destination = build_destination(definition.destination, definition.context)
                 try:
@@ -127,7 +131,7 @@ def sync(
             else:
                 result = run_sync(
                     definition,
-                    warehouse,
+                    target,
                     full_resync=full_resync,
                     progress=_echo_progress(definition.name),
                     checkpoint=hooks.checkpoint,
@@ -137,7 +141,7 @@ def sync(
         except ReverseEtlError as exc:
             click.echo(f"error: sync {definition.name}: {exc}", err=True)
             failed = True
-        except WarehouseError as exc:  # locked by another process: no sync can run
+        except WarehouseError as exc:  # locked, unreachable, connection lost: no sync can run
             click.echo(f"error: sync {definition.name}: {exc}", err=True)
             sys.exit(2)
     if failed:

@@ -28,6 +28,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reverse_etl.engine.dialect import json_string_array
 from reverse_etl.engine.sql import literal, quote
 
 Relation = str  # schema.table, validated by pattern where used
@@ -154,7 +155,7 @@ ERASURE_LOG = "privacy.erasure_log"
 SHA-256 of each erased customer id) is what the diff reads."""
 
 
-def erased_keys_sql(existing: set[str]) -> str:
+def erased_keys_sql(existing: set[str], dialect: str = "duckdb") -> str:
     """SELECT key_hash: the SHA-256 of every erased customer id (none without a log).
 
     A sync key whose hash is listed and that left the model is an *erasure*, sent
@@ -163,6 +164,6 @@ def erased_keys_sql(existing: set[str]) -> str:
     if ERASURE_LOG not in existing:
         return "select cast(null as varchar) as key_hash where false"
     return (
-        "select distinct unnest(cast(from_json(customer_hashes, '[\"VARCHAR\"]') as varchar[]))"
+        f"select distinct {json_string_array(dialect, 'customer_hashes')}"
         f" as key_hash from {_relation(ERASURE_LOG)} where customer_hashes is not null"
     )

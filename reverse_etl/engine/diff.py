@@ -1,4 +1,5 @@
-"""The diff, computed inside DuckDB so it scales to millions of keys.
+"""The diff, computed inside the state database (DuckDB or PostgreSQL) so it scales
+to millions of keys; the expressions the two spell differently come from dialect.py.
 
 1. Project the source relation onto the sync's fields: normalise emails and
    phones, validate them, hash the hashed identifiers, build the payload with
@@ -23,10 +24,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import duckdb
-
 from reverse_etl.batch import Mode, Phase, Row
 from reverse_etl.config import FieldMapping, FieldType, SyncDefinition
+from reverse_etl.engine import dialect as d
+from reverse_etl.engine.db import StatementError, SyncDatabase
 from reverse_etl.engine.schema import SCHEMA
 from reverse_etl.engine.sql import literal, quote
 from reverse_etl.errors import SourceError
@@ -54,7 +55,11 @@ deleted) except in insert-only, which keeps them so a key is never inserted twic
 
 
 def _field_sql(
-    name: str, mapping: FieldMapping, hashed: bool, phone_without_plus: bool = False
+    name: str,
+    mapping: FieldMapping,
+    hashed: bool,
+    phone_without_plus: bool = False,
+    dialect: str = "duckdb",
 ) -> tuple[str, list[str]]:
     """(value expression, [problem expressions yielding a reason or NULL]).
 
@@ -65,18 +70,19 @@ def _field_sql(
         value = f"nullif(lower(trim(cast({col} as varchar))), '')"
         problems.append(
             f"case when {value} is not null and (length({value}) > 254 or not "
-            f"regexp_full_match({value}, {literal(EMAIL_PATTERN)})) then "
+            f"{d.regexp_full_match(dialect, value, EMAIL_PATTERN)}) then "
             f"{literal(f'invalid email address in {name}')} end"
         )
     elif mapping.type is FieldType.PHONE:
         stripped = f"regexp_replace(trim(cast({col} as varchar)), '[\\s().-]', '', 'g')"
         international = (
-            f"case when {stripped} like '00%' then '+' || {stripped}[3:] else {stripped} end"
+            f"case when {stripped} like '00%' then '+' || {d.substring_from(dialect, stripped, 3)} "
+            f"else {stripped} end"
         )
         value = f"nullif({international}, '')"
         problems.append(
-            f"case when {value} is not null and not regexp_full_match({value}, "
-            f"{literal(PHONE_PATTERN)}) then "
+            f"case when {value} is not null and not "
+            f"{d.regexp_full_match(dialect, value, PHONE_PATTERN)} then "
             f"{literal(f'invalid phone number in {name} (expected E.164, e.g. +4915112345678)')}"
             " end"
         )
@@ -91,11 +97,11 @@ def _field_sql(
     if hashed:
         if phone_without_plus and mapping.type is FieldType.PHONE:
             value = f"ltrim({value}, '+')"
-        value = f"sha256(cast({value} as varchar))"
+        value = d.sha256_hex(dialect, value)
     return value, problems
 
 
-def source_sql(sync: SyncDefinition) -> str:
+def source_sql(sync: SyncDefinition, dialect: str = "duckdb") -> str:
     """SELECT key, payload, content_hash, invalid_reason, identity FROM the source."""
     identity = sync.identity_field
     values: list[str] = []
@@ -108,6 +114,7 @@ def source_sql(sync: SyncDefinition) -> str:
             mapping,
             name in sync.hashed_identifiers,
             sync.destination.phone_hash_without_plus,
+            dialect,
         )
         values.append(f"{literal(name)}, {value}")
         problems.extend(field_problems)
@@ -122,7 +129,7 @@ def source_sql(sync: SyncDefinition) -> str:
     return f"""
         select
             cast(src.{quote(sync.primary_key)} as varchar) as key,
-            cast(json_object({", ".join(values)}) as varchar) as payload,
+            {d.json_object(dialect, values)} as payload,
             {invalid} as invalid_reason,
             {identity_expr} as identity,
             {withheld} as withheld_reason
@@ -154,45 +161,39 @@ class DiffCounts:
         return self.adds + self.changes + self.removes + self.erasures
 
 
-def compute_diff(
-    con: duckdb.DuckDBPyConnection, sync: SyncDefinition, rejection_epoch: int
-) -> DiffCounts:
+def compute_diff(db: SyncDatabase, sync: SyncDefinition, rejection_epoch: int) -> DiffCounts:
     """Materialise retl_send / retl_invalid / retl_forget for `sync`; return the counts.
 
     `rejection_epoch`: rejections from runs before this run id are ignored (full resync).
     """
     relation = f"{quote(sync.source_schema)}.{quote(sync.source_table)}"
-    existing = {
-        f"{schema}.{table}".lower()
-        for schema, table in con.execute(
-            "select table_schema, table_name from information_schema.tables"
-        ).fetchall()
-    }
+    dialect = db.dialect
+    existing = db.relations()
     gate_problems = missing_relations(sync.privacy, sync.consent_purpose, existing)
     if gate_problems:
         raise SourceError(f"sync '{sync.name}': " + "; ".join(gate_problems))
     try:
-        total, null_keys = con.execute(
+        total, null_keys = db.one(
             f"select count(*), count(*) filter (where {quote(sync.primary_key)} is null) "
             f"from {relation}"
-        ).fetchone()  # type: ignore[misc]
-        con.execute(f"create or replace temp table retl_raw as {source_sql(sync)}")
-    except duckdb.Error as exc:
+        )  # type: ignore[misc]
+        db.create_temp("retl_raw", source_sql(sync, dialect))
+    except StatementError as exc:
         raise SourceError(f"sync '{sync.name}': cannot read source {sync.source}: {exc}") from exc
 
-    dupes = con.execute(
+    dupes = db.rows(
         "select key from retl_raw group by key having count(*) > 1 order by key limit 5"
-    ).fetchall()
+    )
     if dupes:
-        shown = ", ".join(repr(d[0]) for d in dupes)
+        shown = ", ".join(repr(row[0]) for row in dupes)
         raise SourceError(
             f"sync '{sync.name}': primary_key {sync.primary_key} is not unique in "
             f"{sync.source} (e.g. {shown})"
         )
     identity = sync.identity_field
-    con.execute(
+    db.create_temp(
+        "retl_source",
         f"""
-        create or replace temp table retl_source as
         select
             key,
             payload,
@@ -207,24 +208,24 @@ def compute_diff(
             identity
         from retl_raw
         where withheld_reason is null
-        window w as (partition by identity order by key)
-        """
+        window w as (partition by identity order by {d.ordered(dialect, "key")})
+        """,
     )
-    identity_path = literal(f"$.{identity}") if identity else "null"
     send = SEND_KINDS[sync.mode]
     split_identity = "true" if "remove" in send and identity is not None else "false"
-    con.execute(
+    erased_hash = d.sha256_hex(dialect, "t.key")
+    db.create_temp(
+        "retl_joined",
         f"""
-        create or replace temp table retl_joined as
         with state as (
             select key, content_hash, payload, destination_id
             from {SCHEMA}.sync_state where sync_name = {literal(sync.name)}
         ),
-        erased as ({erased_keys_sql(existing)})
+        erased as ({erased_keys_sql(existing, dialect)})
         select
             coalesce(s.key, t.key) as key,
             case
-                when s.key is null and sha256(t.key) in (select key_hash from erased)
+                when s.key is null and {erased_hash} in (select key_hash from erased)
                     then 'erase'
                 when s.key is null then 'remove'
                 when t.key is null or t.content_hash is null then 'add'
@@ -237,17 +238,17 @@ def compute_diff(
             t.content_hash as previous_hash,
             t.destination_id,
             {split_identity} and t.key is not null and s.key is not null
-                and s.identity is distinct from json_extract_string(t.payload, {identity_path})
+                and s.identity is distinct from {d.json_text(dialect, "t.payload", identity)}
                 as identity_changed
         from retl_source s
         full outer join state t on s.key = t.key
         where s.key is null or t.key is null or t.content_hash is null
             or s.content_hash <> t.content_hash
-        """
+        """,
     )
-    con.execute(
+    db.create_temp(
+        "retl_candidates",
         f"""
-        create or replace temp table retl_candidates as
         with terminal as (
             select distinct key, content_hash from {SCHEMA}.sync_rejections
             where sync_name = {literal(sync.name)} and terminal
@@ -268,35 +269,32 @@ def compute_diff(
         select e.*, t.key is not null as was_terminal
         from expanded e
         left join terminal t on t.key = e.key and t.content_hash is not distinct from e.content_hash
-        """
+        """,
     )
     kinds = ", ".join(literal(k) for k in sorted({*send, "erase"}))
     forget = "false" if sync.mode is Mode.INSERT_ONLY or "remove" in send else "kind = 'remove'"
-    con.execute(
+    db.create_temp(
+        "retl_send",
         f"""
-        create or replace temp table retl_send as
         select kind as phase,
-               row_number() over (partition by kind order by key) as seq,
+               row_number() over (partition by kind order by {d.ordered(dialect, "key")}) as seq,
                key, payload, content_hash, previous, destination_id
         from retl_candidates
         where kind in ({kinds}) and invalid_reason is null and not was_terminal
         order by phase, seq
-        """
+        """,
     )
-    con.execute(
+    db.create_temp(
+        "retl_invalid",
         f"""
-        create or replace temp table retl_invalid as
         select key, content_hash, invalid_reason as reason from retl_candidates
         where kind in ({kinds}) and invalid_reason is not null and not was_terminal
         order by key
-        """
+        """,
     )
-    con.execute(
-        f"create or replace temp table retl_forget as "
-        f"select key from retl_candidates where {forget} order by key"
-    )
+    db.create_temp("retl_forget", f"select key from retl_candidates where {forget} order by key")
     counts = dict(
-        con.execute(
+        db.rows(
             f"""
             select 'send_' || phase, count(*) from retl_send group by phase
             union all select 'invalid', count(*) from retl_invalid
@@ -306,40 +304,38 @@ def compute_diff(
             union all select 'ignored', count(*) from retl_candidates
                 where kind not in ({kinds}) and not ({forget})
             """
-        ).fetchall()
+        )
     )
-    withheld = con.execute(
+    withheld = db.rows(
         "select withheld_reason, count(*) from retl_raw where withheld_reason is not null "
         "group by 1 order by 1"
-    ).fetchall()
+    )
     return DiffCounts(
         withheld=sum(n for _, n in withheld),
         withheld_reasons=tuple((str(r), int(n)) for r, n in withheld),
-        adds=counts.get("send_add", 0),
-        changes=counts.get("send_change", 0),
-        removes=counts.get("send_remove", 0),
-        erasures=counts.get("send_erase", 0),
-        forgets=counts.get("forget", 0),
-        ignored=counts.get("ignored", 0),
-        invalid=counts.get("invalid", 0),
-        skipped=counts.get("skipped", 0),
+        adds=int(counts.get("send_add", 0)),
+        changes=int(counts.get("send_change", 0)),
+        removes=int(counts.get("send_remove", 0)),
+        erasures=int(counts.get("send_erase", 0)),
+        forgets=int(counts.get("forget", 0)),
+        ignored=int(counts.get("ignored", 0)),
+        invalid=int(counts.get("invalid", 0)),
+        skipped=int(counts.get("skipped", 0)),
         source_rows=int(total),
         null_keys=int(null_keys),
     )
 
 
-def read_batch_rows(
-    con: duckdb.DuckDBPyConnection, phase: Phase, first_seq: int, size: int
-) -> list[Row]:
+def read_batch_rows(db: SyncDatabase, phase: Phase, first_seq: int, size: int) -> list[Row]:
     """Rows `first_seq .. first_seq + size - 1` of `phase` from retl_send, in key order."""
-    records = con.execute(
+    records = db.rows(
         f"""
         select key, payload, content_hash, previous, destination_id from retl_send
         where phase = {literal(phase.value)} and seq >= {first_seq}
             and seq < {first_seq + size}
         order by seq
         """
-    ).fetchall()
+    )
     return [
         Row(
             key=key,
@@ -352,8 +348,6 @@ def read_batch_rows(
     ]
 
 
-def phase_size(con: duckdb.DuckDBPyConnection, phase: Phase) -> int:
-    row = con.execute(
-        f"select count(*) from retl_send where phase = {literal(phase.value)}"
-    ).fetchone()
+def phase_size(db: SyncDatabase, phase: Phase) -> int:
+    row = db.one(f"select count(*) from retl_send where phase = {literal(phase.value)}")
     return int(row[0]) if row else 0

@@ -8,10 +8,9 @@ if it does not exist yet.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from cdp.warehouse import connect_duckdb
 from reverse_etl.config import SyncDefinition
+from reverse_etl.engine.db import SyncTarget, open_sync_database
 from reverse_etl.engine.diff import DiffCounts, compute_diff
 from reverse_etl.engine.schema import ensure_schema
 from reverse_etl.engine.state import StateStore, mark_for_full_resync_sql
@@ -55,26 +54,28 @@ class SyncPlan:
         return "\n".join(lines)
 
 
-def plan_sync(sync: SyncDefinition, warehouse: Path, *, full_resync: bool = False) -> SyncPlan:
-    con = connect_duckdb(warehouse)
+def plan_sync(
+    sync: SyncDefinition, warehouse: SyncTarget, *, full_resync: bool = False
+) -> SyncPlan:
+    db = open_sync_database(warehouse)
     try:
-        ensure_schema(con)
-        store = StateStore(con, sync)
+        ensure_schema(db)
+        store = StateStore(db, sync)
         pending = len(store.pending_batches())
         epoch = store.rejection_epoch()
-        con.begin()
+        db.begin()
         try:
             if full_resync:
-                con.execute(mark_for_full_resync_sql(sync.name))
+                db.execute(mark_for_full_resync_sql(sync.name))
                 epoch = 1 << 62  # a full resync ignores earlier rejections
-            diff = compute_diff(con, sync, epoch)
+            diff = compute_diff(db, sync, epoch)
             samples: dict[str, list[str]] = {}
-            for phase, key in con.execute(
+            for phase, key in db.rows(
                 f"select phase, key from retl_send where seq <= {SAMPLE} order by phase, seq"
-            ).fetchall():
+            ):
                 samples.setdefault(phase, []).append(key)
         finally:
-            con.rollback()
+            db.rollback()
         return SyncPlan(sync=sync, diff=diff, pending_batches=pending, samples=samples)
     finally:
-        con.close()
+        db.close()

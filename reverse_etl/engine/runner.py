@@ -1,7 +1,7 @@
 """One sync run, end to end.
 
     start run -> reconcile batches left in the outbox by a crashed run
-              -> (full resync: mark state for resend) -> diff in DuckDB
+              -> (full resync: mark state for resend) -> diff in the state database
               -> reject invalid rows -> for each phase (remove, add, change),
                  for each batch in key order:
                      write outbox (commit) -> deliver -> commit state + counters,
@@ -26,15 +26,12 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
-import duckdb
-
-from cdp.warehouse import connect_duckdb
 from reverse_etl.batch import PHASE_ORDER, Batch, Phase
 from reverse_etl.config import SyncDefinition
 from reverse_etl.destinations import Destination, build_destination
+from reverse_etl.engine.db import SyncDatabase, SyncTarget, open_sync_database
 from reverse_etl.engine.deliver import deliver_exactly_once
 from reverse_etl.engine.diff import DiffCounts, compute_diff, phase_size, read_batch_rows
 from reverse_etl.engine.schema import SCHEMA, ensure_schema
@@ -87,15 +84,15 @@ def _default_factory(sync: SyncDefinition) -> Destination:
 class _Run:
     def __init__(
         self,
-        con: duckdb.DuckDBPyConnection,
+        db: SyncDatabase,
         sync: SyncDefinition,
         factory: DestinationFactory,
         progress: Progress,
         checkpoint: Checkpoint,
     ) -> None:
-        self.con = con
+        self.db = db
         self.sync = sync
-        self.store = StateStore(con, sync)
+        self.store = StateStore(db, sync)
         self.factory = factory
         self.progress = progress
         self.checkpoint = checkpoint
@@ -132,9 +129,9 @@ class _Run:
 
     def _send_phase(self, run_id: int, phase: Phase) -> None:
         size = self.sync.destination.effective_batch_size()
-        total = phase_size(self.con, phase)
+        total = phase_size(self.db, phase)
         for first in range(1, total + 1, size):
-            rows = read_batch_rows(self.con, phase, first, size)
+            rows = read_batch_rows(self.db, phase, first, size)
             batch = Batch(uuid.uuid4().hex, self.sync.name, self.sync.mode, phase, tuple(rows))
             destination = self._dest()
             self.store.write_outbox(run_id, batch)
@@ -166,7 +163,7 @@ class _Run:
             self._resume(run_id)
             if full_resync:
                 self.store.mark_for_full_resync()
-            diff = compute_diff(self.con, self.sync, self.store.rejection_epoch())
+            diff = compute_diff(self.db, self.sync, self.store.rejection_epoch())
             self.progress(
                 f"diff: {diff.adds} to add, {diff.changes} to change, {diff.removes} to remove, "
                 f"{diff.erasures} to erase, "
@@ -189,11 +186,11 @@ class _Run:
         return self._result(run_id, time.monotonic() - started, diff)
 
     def _result(self, run_id: int, seconds: float, diff: DiffCounts | None) -> RunResult:
-        row = self.con.execute(
+        row = self.db.one(
             f"""select status, rows_added, rows_updated, rows_removed, rows_rejected,
                        rows_sent, requests, error
                 from {SCHEMA}.sync_runs where run_id = {int(run_id)}"""
-        ).fetchone()
+        )
         assert row is not None
         status, added, updated, removed, rejected, sent, requests, error = row
         return RunResult(
@@ -215,21 +212,24 @@ class _Run:
 
 def run_sync(
     sync: SyncDefinition,
-    warehouse: Path,
+    warehouse: SyncTarget,
     *,
     full_resync: bool = False,
     progress: Progress | None = None,
     destination_factory: DestinationFactory | None = None,
     checkpoint: Checkpoint | None = None,
 ) -> RunResult:
-    """Run one sync against the DuckDB file at `warehouse`. Destination errors end the
-    run with status 'failed' (recorded, not raised); the next run picks up from state.
+    """Run one sync with its state in `warehouse` (a DuckDB file, or the PostgreSQL
+    target: engine/db.py). Destination errors end the run with status 'failed'
+    (recorded, not raised); the next run picks up from state. A lost connection to
+    the state database raises WarehouseError; the next run finishes the work.
     `checkpoint`, when given, observes the named points of every batch."""
-    con = connect_duckdb(warehouse)
+    db = open_sync_database(warehouse)
     try:
-        ensure_schema(con)
+        ensure_schema(db)
+        db.lock_sync(sync.name)
         run = _Run(
-            con,
+            db,
             sync,
             destination_factory or _default_factory,
             progress or (lambda _: None),
@@ -237,4 +237,4 @@ def run_sync(
         )
         return run.execute(full_resync)
     finally:
-        con.close()
+        db.close()

@@ -12,7 +12,7 @@ sync_rejections  one row per refused row per run: reason, attempts so far for th
 
 from __future__ import annotations
 
-import duckdb
+from typing import Protocol
 
 SCHEMA = "reverse_etl"
 
@@ -65,6 +65,11 @@ create table if not exists {SCHEMA}.sync_rejections (
 """
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the schema and tables if missing (idempotent)."""
+class _Executes(Protocol):
+    def execute(self, sql: str) -> object: ...
+
+
+def ensure_schema(con: _Executes) -> None:
+    """Create the schema and tables if missing (idempotent). `con`: a DuckDB
+    connection or a `SyncDatabase` (the same DDL runs on DuckDB and PostgreSQL)."""
     con.execute(DDL)

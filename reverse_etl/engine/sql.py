@@ -51,12 +51,13 @@ def values(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return f"(values {body}) as t({names})"
 
 
-def json_rows(rows: list[dict[str, Any]], types: dict[str, str]) -> str:
-    """A FROM item with one row per dict, typed by `types` (column -> DuckDB type).
+def json_rows(rows: list[dict[str, Any]], types: dict[str, str], dialect: str = "duckdb") -> str:
+    """A FROM item (aliased `j`) with one row per dict, typed by `types` (column ->
+    DuckDB type name; dialect.py maps them for PostgreSQL).
 
-    The rows travel as one JSON string literal that DuckDB parses itself, which
-    for hundreds of rows is about twice as fast as a VALUES list.
+    The rows travel as one JSON string literal that the database parses itself,
+    which for hundreds of rows is about twice as fast as a VALUES list.
     """
-    structure = "[{" + ", ".join(f'"{k}": "{v}"' for k, v in types.items()) + "}]"
-    document = literal(json.dumps(rows, sort_keys=True))
-    return f"(select unnest(from_json({document}, {literal(structure)}), recursive := true))"
+    from reverse_etl.engine.dialect import json_recordset
+
+    return json_recordset(dialect, literal(json.dumps(rows, sort_keys=True)), types, "j")

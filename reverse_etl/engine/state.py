@@ -11,14 +11,12 @@ The ordering rules that make runs crash-safe live here and in runner.py:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-
-import duckdb
 
 from reverse_etl.batch import Batch, BatchOutcome, Mode, Phase, Row
 from reverse_etl.config import SyncDefinition
+from reverse_etl.engine.db import SyncDatabase
+from reverse_etl.engine.dialect import upsert_state
 from reverse_etl.engine.schema import SCHEMA
 from reverse_etl.engine.sql import json_rows, literal, values
 
@@ -51,38 +49,29 @@ def _now() -> datetime:
 
 
 class StateStore:
-    """The state tables of one sync, on one DuckDB connection."""
+    """The state tables of one sync, in one state database (DuckDB or PostgreSQL)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, sync: SyncDefinition) -> None:
-        self.con = con
+    def __init__(self, db: SyncDatabase, sync: SyncDefinition) -> None:
+        self.db = db
         self.sync = sync
         self._name = literal(sync.name)
-
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self.con.begin()
-        try:
-            yield
-        except BaseException:
-            self.con.rollback()
-            raise
-        self.con.commit()
+        self._transaction = db.transaction
 
     # -- runs ------------------------------------------------------------------------
     def start_run(self, full_resync: bool) -> int:
         """Close runs left 'running' by a dead process and open a new one."""
         now = literal(_now())
         with self._transaction():
-            self.con.execute(
+            self.db.execute(
                 f"""update {SCHEMA}.sync_runs
                     set status = 'abandoned', finished_at = {now},
                         error = coalesce(error, 'process ended before the run finished')
                     where sync_name = {self._name} and status = 'running'"""
             )
-            row = self.con.execute(f"select nextval('{SCHEMA}.sync_run_id_seq')").fetchone()
+            row = self.db.one(f"select nextval('{SCHEMA}.sync_run_id_seq')")
             assert row is not None
             run_id = int(row[0])
-            self.con.execute(
+            self.db.execute(
                 f"""insert into {SCHEMA}.sync_runs (run_id, sync_name, started_at, status,
                         full_resync)
                     values ({run_id}, {self._name}, {now}, 'running', {literal(full_resync)})"""
@@ -91,7 +80,7 @@ class StateStore:
 
     def finish_run(self, run_id: int, status: str, error: str | None, requests: int) -> None:
         with self._transaction():
-            self.con.execute(
+            self.db.execute(
                 f"""update {SCHEMA}.sync_runs
                     set status = {literal(status)}, finished_at = {literal(_now())},
                         error = {literal(error)}, requests = requests + {int(requests)}
@@ -100,23 +89,23 @@ class StateStore:
 
     def rejection_epoch(self) -> int:
         """Run id of the latest full resync: older rejections no longer block rows."""
-        row = self.con.execute(
+        row = self.db.one(
             f"""select coalesce(max(run_id), 0) from {SCHEMA}.sync_runs
                 where sync_name = {self._name} and full_resync"""
-        ).fetchone()
+        )
         return int(row[0]) if row else 0
 
     def mark_for_full_resync(self) -> None:
         """Keep the keys (so rows gone from the source are still removed) but forget
         what was acknowledged, so every current row is sent again as an add."""
         with self._transaction():
-            self.con.execute(mark_for_full_resync_sql(self.sync.name))
+            self.db.execute(mark_for_full_resync_sql(self.sync.name))
 
     # -- outbox ----------------------------------------------------------------------
     def write_outbox(self, run_id: int, batch: Batch) -> None:
         rows = json.dumps([row.to_json() for row in batch.rows])
         with self._transaction():
-            self.con.execute(
+            self.db.execute(
                 f"""insert into {SCHEMA}.sync_outbox values (
                     {literal(batch.batch_id)}, {self._name}, {int(run_id)},
                     {literal(batch.phase.value)}, {literal(batch.mode.value)},
@@ -126,16 +115,16 @@ class StateStore:
     def drop_outbox(self, batch_id: str) -> None:
         """Forget a batch the destination certainly did not apply (refused outright)."""
         with self._transaction():
-            self.con.execute(
+            self.db.execute(
                 f"delete from {SCHEMA}.sync_outbox where batch_id = {literal(batch_id)}"
             )
 
     def pending_batches(self) -> list[Batch]:
         """Batches a previous run wrote but never recorded, oldest first."""
-        records = self.con.execute(
-            f"""select batch_id, mode, phase, rows from {SCHEMA}.sync_outbox
+        records = self.db.rows(
+            f"""select batch_id, mode, phase, cast(rows as varchar) from {SCHEMA}.sync_outbox
                 where sync_name = {self._name} order by created_at, batch_id"""
-        ).fetchall()
+        )
         return [
             Batch(
                 batch_id=batch_id,
@@ -163,8 +152,10 @@ class StateStore:
         rejected = [(k, outcome.rejected[k]) for k in sorted(outcome.rejected) if k in rows]
         with self._transaction():
             if acked and batch.phase in (Phase.REMOVE, Phase.ERASE):
-                keys = json_rows([{"key": r.key} for r in acked], {"key": "VARCHAR"})
-                self.con.execute(
+                keys = json_rows(
+                    [{"key": r.key} for r in acked], {"key": "VARCHAR"}, self.db.dialect
+                )
+                self.db.execute(
                     f"""delete from {SCHEMA}.sync_state where sync_name = {self._name}
                         and key in (select key from {keys})"""
                 )
@@ -180,12 +171,15 @@ class StateStore:
                         for r in acked
                     ],
                     _STATE_TYPES,
+                    self.db.dialect,
                 )
-                self.con.execute(
-                    f"""insert or replace into {SCHEMA}.sync_state
-                        select {self._name}, key, content_hash, payload, destination_id,
+                self.db.execute(
+                    upsert_state(
+                        self.db.dialect,
+                        f"""select {self._name}, key, content_hash, payload, destination_id,
                                {literal(_now())}
-                        from {table}"""
+                        from {table}""",
+                    )
                 )
             if rejected:
                 table = values(
@@ -196,7 +190,7 @@ class StateStore:
             counts = {"add": 0, "change": 0, "remove": 0}
             # an erasure is a remove that also deleted the record at the destination
             counts["remove" if batch.phase is Phase.ERASE else batch.phase.value] = len(acked)
-            self.con.execute(
+            self.db.execute(
                 f"""update {SCHEMA}.sync_runs set
                         rows_added = rows_added + {counts["add"]},
                         rows_updated = rows_updated + {counts["change"]},
@@ -206,14 +200,14 @@ class StateStore:
                         requests = requests + {int(requests)}
                     where run_id = {int(run_id)}"""
             )
-            self.con.execute(
+            self.db.execute(
                 f"delete from {SCHEMA}.sync_outbox where batch_id = {literal(batch.batch_id)}"
             )
 
     def _insert_rejections(self, run_id: int, source: str) -> None:
         """Insert rejections from `source` (a FROM item aliased `r` with key,
         content_hash, reason, retryable), counting attempts per key and content."""
-        self.con.execute(
+        self.db.execute(
             _REJECT_SQL.format(
                 source=source,
                 run=int(run_id),
@@ -226,7 +220,7 @@ class StateStore:
 
     def record_invalid(self, run_id: int) -> int:
         """Reject (terminally, for this content) the rows in retl_invalid. Never sent."""
-        row = self.con.execute("select count(*) from retl_invalid").fetchone()
+        row = self.db.one("select count(*) from retl_invalid")
         count = int(row[0]) if row else 0
         if count:
             with self._transaction():
@@ -234,7 +228,7 @@ class StateStore:
                     run_id,
                     "(select key, content_hash, reason, false as retryable from retl_invalid) r",
                 )
-                self.con.execute(
+                self.db.execute(
                     f"""update {SCHEMA}.sync_runs set rows_rejected = rows_rejected + {count}
                         where run_id = {int(run_id)}"""
                 )
@@ -242,11 +236,11 @@ class StateStore:
 
     def forget_removed(self) -> int:
         """Delete state for keys that left the source in modes that do not send removes."""
-        row = self.con.execute("select count(*) from retl_forget").fetchone()
+        row = self.db.one("select count(*) from retl_forget")
         count = int(row[0]) if row else 0
         if count:
             with self._transaction():
-                self.con.execute(
+                self.db.execute(
                     f"""delete from {SCHEMA}.sync_state where sync_name = {self._name}
                         and key in (select key from retl_forget)"""
                 )

@@ -153,7 +153,8 @@ def test_wrong_postgres_settings_are_one_line(
     assert value in lines[0] and f"check {hint}" in lines[0]
 
 
-@pytest.mark.parametrize("args", [["sync"], ["sync", "--plan"], ["privacy", "log"]])
+# `cdp sync` runs on PostgreSQL (tests/reverse_etl/test_retl_state_postgres.py).
+@pytest.mark.parametrize("args", [["privacy", "log"]])
 def test_duckdb_only_commands_refuse_postgres_at_start_up(
     postgres_build: EngineBuild, args: list[str]
 ) -> None:
