@@ -9,8 +9,9 @@ STAMP := $(VENV)/.installed
 export CDP_HOME := $(CURDIR)
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: demo dev test test-spark lint lint-sql lint-python typecheck unit install clean chromium vendor-js
+.PHONY: demo dev test test-spark lint lint-sql lint-python typecheck unit install clean chromium redis vendor-js
 CHROMIUM ?= /usr/bin/chromium
+REDIS_SERVER ?= /usr/bin/redis-server
 
 $(STAMP): pyproject.toml demo/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null || { echo "error: Python 3.11 is needed (found '$(PYTHON)'); run make PYTHON=/path/to/python3.11" >&2; exit 1; }
@@ -66,6 +67,10 @@ test-spark: $(STAMP)
 chromium:
 	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || { echo "error: the browser test needs chromium: apt-get install -y chromium" >&2; exit 1; }
 
+# The serving store's Redis tests start a real redis-server (Debian's package).
+redis:
+	@test -x $(REDIS_SERVER) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; } || { echo "error: the serving-store tests need redis-server: apt-get install -y redis-server" >&2; exit 1; }
+
 # analytics.js for `cdp serve` and its browser test, from npm (pinned in the lock file).
 VENDOR_JS := cdp/serve/static/node_modules/.installed
 $(VENDOR_JS): cdp/serve/static/package.json cdp/serve/static/package-lock.json
@@ -82,7 +87,7 @@ vendor-js: $(VENDOR_JS)
 # runs serially.
 CDP_TEST_SPARK ?= 1
 PYTEST_WORKERS ?= 2
-unit: $(STAMP) chromium vendor-js
+unit: $(STAMP) chromium redis vendor-js
 	CDP_TEST_SPARK=$(CDP_TEST_SPARK) $(BIN)/pytest --durations=30 \
 		$(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadgroup)
 

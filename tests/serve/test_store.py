@@ -158,3 +158,76 @@ def test_erase_and_overlay_apply_at_once(built: Path, tmp_path: Path) -> None:
     assert store.resolve("anonymous_id", "anon-new-123") is None
     assert store.resolve("customer_id", cid) is None
     assert store.events(cid, 10) == ([], None)
+
+
+def test_an_identify_over_http_maps_its_anonymous_id_at_once(built: Path, tmp_path: Path) -> None:
+    import requests
+    import uvicorn
+
+    from cdp.serve.app import create_app
+    from cdp.serve.keys import load_write_keys
+    from cdp.serve.settings import ServeSettings
+    from cdp.serve.store.hooks import identify_overlay
+    from tests.serve.conftest import WRITE_KEY, basic, free_port
+
+    store_settings = _store(tmp_path)
+    refresh(_settings(built), store_settings)
+    store = SQLiteStore(store_settings.path)
+    known = next(s for s in store.search("@") if s.email)
+    settings = ServeSettings(
+        write_keys=load_write_keys(f"website={WRITE_KEY}", None),
+        spool_dir=tmp_path / "spool",
+        landing_dir=tmp_path / "landing" / "web_events",
+        roll_seconds=60,
+    )
+    app = create_app(settings, identify_listeners=[identify_overlay(store_settings)])
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started and thread.is_alive():
+            threading.Event().wait(0.05)
+        call = {
+            "type": "identify",
+            "anonymousId": "anon-before-build",
+            "traits": {"email": f" {str(known.email).upper()} "},
+            "messageId": "store-i1",
+        }
+        answer = requests.post(
+            f"http://127.0.0.1:{port}/v1/identify", json=call, headers=basic(WRITE_KEY), timeout=10
+        )
+        assert answer.status_code == 200, answer.text
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+    assert store.resolve("anonymous_id", "anon-before-build") == known.customer_id
+    profile = store.profile(known.customer_id)
+    assert profile is not None
+    assert ("anonymous_id", "anon-before-build") in {(i.type, i.value) for i in profile.identifiers}
+
+
+def test_cdp_privacy_erase_removes_the_person_from_the_store_at_once(
+    shared_business: Business, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from cdp.cli import main
+
+    warehouse = shared_business.copy_warehouse(tmp_path / "wh")
+    store_path = tmp_path / "profiles.sqlite"
+    monkeypatch.setenv("CDP_DUCKDB_PATH", str(warehouse))
+    monkeypatch.setenv("CDP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CDP_STORE_PATH", str(store_path))
+    done = CliRunner().invoke(main, ["store", "refresh"])
+    assert done.exit_code == 0 and "full refresh" in done.output, done.output
+    store = SQLiteStore(store_path)
+    person = next(s for s in store.search("@") if s.email)
+    assert store.resolve("email", str(person.email)) == person.customer_id
+    erased = CliRunner().invoke(
+        main, ["privacy", "erase", "--email", str(person.email), "--no-build"]
+    )
+    assert erased.exit_code == 0, erased.output
+    assert store.resolve("email", str(person.email)) is None
+    assert store.profile(person.customer_id) is None
+    assert store.search(str(person.email)) == []

@@ -163,18 +163,9 @@ class SQLiteStore:
                 [customer_id],
             ).fetchall()
             build = _build(con) or row[0]
-        doc = json.loads(row[1])
-        return Profile(
-            customer_id=customer_id,
-            build_id=build,
-            traits=doc["traits"],
-            field_groups=doc["field_groups"],
-            identifiers=[Identifier(t, v, s) for t, v, s in ids],
-            segments=[SegmentMembership(s, at) for s, at in doc["segments"]],
-            consent=[_consent(c) for c in doc["consent"]],
-            scores=doc["scores"],
-            activity=doc["activity"],
-            recent_events=[_event(json.loads(e[0])) for e in events],
+        ids_ = [Identifier(t, v, src) for t, v, src in ids]
+        return profile_doc(
+            customer_id, build, json.loads(row[1]), ids_, [_event(json.loads(e[0])) for e in events]
         )
 
     def events(
@@ -203,9 +194,7 @@ class SQLiteStore:
             ).fetchall()
         out = []
         for cid, doc in rows:
-            t = json.loads(doc)["traits"]
-            name = " ".join(p for p in (t.get("first_name"), t.get("last_name")) if p) or None
-            out.append(ProfileSummary(cid, name, t.get("email"), t.get("phone_e164")))
+            out.append(_summary(cid, json.loads(doc)["traits"]))
         return out
 
     def explain(self, customer_id: str) -> Explain | None:
@@ -216,30 +205,7 @@ class SQLiteStore:
             build = _build(con)
         if row is None:
             return None
-        data = json.loads(row[1])
-        records = [
-            SourceRecord(
-                r["source_name"],
-                r["source_record_id"],
-                r["record_key"],
-                r.get("first_name"),
-                r.get("last_name"),
-                r.get("email"),
-                r.get("phone_e164"),
-            )
-            for r in data["records"]
-        ]
-        links = [
-            Link(
-                e["left_record_key"],
-                e["right_record_key"],
-                e["rule_name"],
-                int(e["rule_order"]),
-                e.get("score"),
-            )
-            for e in data["links"]
-        ]
-        return Explain(customer_id, build or row[0], records, links)
+        return _explain(customer_id, build or row[0], json.loads(row[1]))
 
     def segment_history(self, customer_id: str) -> list[SegmentChange]:
         with self._read() as con:
@@ -351,12 +317,12 @@ def _resolve(con: sqlite3.Connection, id_type: str, value: str) -> str | None:
     return None
 
 
-def _insert(con: sqlite3.Connection, build_id: str, r: StoreRows) -> None:
+def _profile_fields(r: StoreRows) -> dict[str, Any]:
     last = r.events[0]["occurred_at"] if r.events else None
     by_type: dict[str, int] = {}
     for e in r.events:
         by_type[e["activity_type"]] = by_type.get(e["activity_type"], 0) + 1
-    doc = {
+    return {
         "traits": r.traits,
         "field_groups": r.field_groups(),
         "segments": r.segments,
@@ -364,6 +330,62 @@ def _insert(con: sqlite3.Connection, build_id: str, r: StoreRows) -> None:
         "scores": r.scores,
         "activity": {"recent_count": len(r.events), "last_at": last, "by_type": by_type},
     }
+
+
+def profile_doc(
+    customer_id: str,
+    build_id: str,
+    doc: dict[str, Any],
+    identifiers: list[Identifier],
+    events: list[Event],
+) -> Profile:
+    return Profile(
+        customer_id=customer_id,
+        build_id=build_id,
+        traits=doc["traits"],
+        field_groups=doc["field_groups"],
+        identifiers=identifiers,
+        segments=[SegmentMembership(s, at) for s, at in doc["segments"]],
+        consent=[_consent(c) for c in doc["consent"]],
+        scores=doc["scores"],
+        activity=doc["activity"],
+        recent_events=events,
+    )
+
+
+def _summary(customer_id: str, t: dict[str, Any]) -> ProfileSummary:
+    name = " ".join(p for p in (t.get("first_name"), t.get("last_name")) if p) or None
+    return ProfileSummary(customer_id, name, t.get("email"), t.get("phone_e164"))
+
+
+def _explain(customer_id: str, build_id: str, data: dict[str, Any]) -> Explain:
+    records = [
+        SourceRecord(
+            r["source_name"],
+            r["source_record_id"],
+            r["record_key"],
+            r.get("first_name"),
+            r.get("last_name"),
+            r.get("email"),
+            r.get("phone_e164"),
+        )
+        for r in data["records"]
+    ]
+    links = [
+        Link(
+            e["left_record_key"],
+            e["right_record_key"],
+            e["rule_name"],
+            int(e["rule_order"]),
+            e.get("score"),
+        )
+        for e in data["links"]
+    ]
+    return Explain(customer_id, build_id, records, links)
+
+
+def _insert(con: sqlite3.Connection, build_id: str, r: StoreRows) -> None:
+    doc = _profile_fields(r)
     explain = {"records": r.records, "links": r.links}
     con.execute(
         "insert into profiles values (?, ?, ?, ?, ?)",

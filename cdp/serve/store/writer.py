@@ -37,7 +37,10 @@ class _SQLiteWriter(SQLiteStore):
 
 def open_writer(store: StoreSettings) -> StoreWriter:
     if store.backend == "redis":
-        raise StoreUnavailable("CDP_STORE_BACKEND=redis: the Redis store is not built yet")
+        from cdp.serve.store.redis_store import RedisStore
+
+        assert store.redis_url is not None
+        return RedisStore(store.redis_url)
     return _SQLiteWriter(store.path)
 
 
