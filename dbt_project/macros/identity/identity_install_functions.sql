@@ -8,7 +8,7 @@
 {% macro default__identity_install_functions() -%}
 {%- endmacro %}
 
-{#- PostgreSQL: cdp_jaro_winkler_similarity(text, text) in the intermediate
+{#- PostgreSQL: cdp_jaro_winkler_similarity(text, text) and cdp_levenshtein(text, text) in the intermediate
     schema (created if missing: from PostgreSQL 15 only the owner may create
     in `public`), DuckDB's algorithm step for step on the UTF-8 bytes (see
     identity_jaro_winkler), in double precision in DuckDB's order of
@@ -79,6 +79,46 @@
             prefix := prefix + 1;
         end loop;
         return jaro + prefix::double precision * 0.1::double precision * (1 - jaro);
+    end
+    $function$;
+    {#- cdp_levenshtein(text, text): DuckDB's levenshtein() on the UTF-8
+        bytes (insert, delete, substitute: 1 each), so distances agree across
+        engines without the fuzzystrmatch extension (which counts
+        characters and may not be installable on a managed server). -#}
+    create or replace function {{ schema }}.cdp_levenshtein(
+        left_text text, right_text text
+    ) returns integer
+    language plpgsql immutable strict parallel safe
+    as $function$
+    declare
+        left_bytes bytea := convert_to(left_text, 'UTF8');
+        right_bytes bytea := convert_to(right_text, 'UTF8');
+        left_length integer := length(left_bytes);
+        right_length integer := length(right_bytes);
+        previous_row integer[];
+        current_row integer[];
+    begin
+        if left_length = 0 then
+            return right_length;
+        end if;
+        if right_length = 0 then
+            return left_length;
+        end if;
+        previous_row := array(select generate_series(0, right_length));
+        for i in 1 .. left_length loop
+            current_row := array[i];
+            for j in 1 .. right_length loop
+                current_row := current_row || least(
+                    previous_row[j + 1] + 1,
+                    current_row[j] + 1,
+                    previous_row[j] + case
+                        when get_byte(left_bytes, i - 1) = get_byte(right_bytes, j - 1)
+                            then 0 else 1 end
+                );
+            end loop;
+            previous_row := current_row;
+        end loop;
+        return previous_row[right_length + 1];
     end
     $function$
 {%- endmacro %}
