@@ -8,6 +8,8 @@
                                     it cannot be right (15/03 vs 03/15)
       7 Mar 1984, 7 March 1984      day, English month name, year
       Mar 7 1984, March 7, 1984     English month name, day, year
+      19840307                      eight digits: year, month, day (as
+                                    exports and FEBRL write them)
     A time after a year-first date (1984-03-07 00:00:00) is ignored. Two-digit
     years are not guessed. -#}
 {% macro parse_date_text(text_expression, month_first_expression='false') -%}
@@ -27,6 +29,9 @@
     {%- set part_3 = dbt.split_part(words, "' '", 3) -%}
     {%- set iso_text -%}
         case
+            when {{ cdp.matches_pattern(words, '^[0-9]{8}$') }}
+                then substr({{ words }}, 1, 4) || '-' || substr({{ words }}, 5, 2)
+                    || '-' || substr({{ words }}, 7, 2)
             when {{ cdp.matches_pattern(words, '^[0-9]{4} [0-9]{1,2} [0-9]{1,2}( |$)') }}
                 then {{ part_1 }} || '-' || {{ part_2 }} || '-' || {{ part_3 }}
             when {{ cdp.matches_pattern(words, '^[0-9]{1,2} [0-9]{1,2} [0-9]{4}$') }}
