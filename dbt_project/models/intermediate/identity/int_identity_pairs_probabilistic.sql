@@ -1,9 +1,10 @@
 {#- Fellegi-Sunter scores of the blocked record pairs: per comparison of
     _identity__probabilistic.yml the pair's level and its partial weight
     log2(m / u); the match weight is the prior plus their sum. Pairs at or
-    above the threshold are matches (is_match); with feed_edges they become
-    edges of rule `probabilistic` in int_identity_edges_matched. Weights
-    are rounded to 4 decimals, so every engine stores the same numbers. -#}
+    above the threshold are matches (is_match). They do not feed the clusters
+    yet (`feed_edges` is not read: see docs/identity.md). Weights
+    are rounded to 4 decimals (PostgreSQL computes them in numeric) and stored
+    as floats, so every engine stores the same numbers. -#}
 {%- set fs = cdp.identity_fs_config() %}
 with
 
@@ -87,12 +88,12 @@ final as (
         blocking_rule,
         {%- for comparison in fs.comparisons %}
         {{ comparison.attribute }}_level,  -- noqa: LT02
-        round({{ comparison.attribute }}_raw_weight, 4) as {{ comparison.attribute }}_weight,  -- noqa: LT02, LT05
+        cast(round({{ comparison.attribute }}_raw_weight, 4) as {{ dbt.type_float() }}) as {{ comparison.attribute }}_weight,  -- noqa: LT02, LT05
         {%- endfor %}
-        round(raw_match_weight, 4) as match_weight,
-        round(
+        cast(round(raw_match_weight, 4) as {{ dbt.type_float() }}) as match_weight,
+        cast(round(
             power(2.0, raw_match_weight) / (1 + power(2.0, raw_match_weight)), 6
-        ) as match_probability,
+        ) as {{ dbt.type_float() }}) as match_probability,
         raw_match_weight >= {{ fs.threshold }} as is_match
     from summed
 
