@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,11 @@ EXCLUDED_COLUMNS: dict[str, set[str]] = {
     "segment_membership_changes": {"run_id"},
     "segment_membership_history": {"run_id"},
 }
+
+
+# dbt's built-in generic data tests, left out of the Spark build (tests/conftest.py,
+# docs/testing.md#spark): DuckDB runs them on the same SQL.
+BUILTIN_GENERIC_TESTS = ("not_null", "unique", "accepted_values", "relationships")
 
 
 # Nodes known not to build on an engine yet, with why. A build whose failures are
@@ -154,8 +160,11 @@ def generate(data_dir: Path, people: int, seed: int, end_date: str) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def land_and_build(engine: str, env: dict[str, str], work: Path) -> EngineBuild:
-    """`cdp ingest`, then `cdp build` (dbt, the scoring step, dbt) on one engine."""
+def land_and_build(
+    engine: str, env: dict[str, str], work: Path, build_args: Sequence[str] = ()
+) -> EngineBuild:
+    """`cdp ingest`, then `cdp build [build_args]` (dbt, the scoring step, dbt) on one
+    engine."""
     result = EngineBuild(engine, env, work)
     started = time.monotonic()
     landed = run_cdp(["ingest"], env)
@@ -164,7 +173,7 @@ def land_and_build(engine: str, env: dict[str, str], work: Path) -> EngineBuild:
     if engine == "duckdb":  # the raw tables alone, for tests that build them (test_build.py)
         shutil.copy(work / "cdp.duckdb", work / LANDED_FILE)
     started = time.monotonic()
-    built = run_cdp(["build"], env, timeout=1800)
+    built = run_cdp(["build", *build_args], env, timeout=1800)
     result.build_seconds = time.monotonic() - started
     result.build_ok = built.returncode == 0
     result.build_output = built.stdout[-6000:] + built.stderr[-3000:]
