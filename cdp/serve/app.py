@@ -15,14 +15,17 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
-from cdp.serve import analytics_js, collect
+from cdp.serve import analytics_js, collect, profiles
 from cdp.serve.collect import IdentifyListener
+from cdp.serve.profiles.store_api import StoreOpener
 from cdp.serve.settings import ServeSettings
 from cdp.serve.spool import Spool
 
 
 def create_app(
-    settings: ServeSettings, identify_listeners: Sequence[IdentifyListener] = ()
+    settings: ServeSettings,
+    identify_listeners: Sequence[IdentifyListener] = (),
+    profile_store: StoreOpener | None = None,
 ) -> FastAPI:
     spool = Spool(
         settings.spool_dir,
@@ -56,6 +59,7 @@ def create_app(
     app.router.routes.extend(collect.routes)
     app.include_router(collect.router)
     app.include_router(analytics_js.router)
+    profiles.install(app, settings, profile_store)  # the Profile API (docs/profiles.md)
 
     @app.get("/health", tags=["service"])
     async def health() -> JSONResponse:

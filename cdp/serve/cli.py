@@ -42,7 +42,19 @@ def serve(host: str, port: int) -> None:
     except SettingsError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    app = create_app(settings, identify_listeners=[identify_overlay(StoreSettings.from_env())])
+    from cdp.serve.store import open_store
+    from cdp.serve.store.settings import StoreSettingsError
+
+    try:
+        store = StoreSettings.from_env()
+    except StoreSettingsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    app = create_app(
+        settings,
+        identify_listeners=[identify_overlay(store)],
+        profile_store=lambda: open_store(store),
+    )
     click.echo(
         f"cdp serve on http://{host}:{port} (sources: {', '.join(settings.write_keys.sources)}; "
         f"spool {settings.spool_dir} -> {settings.landing_dir})"

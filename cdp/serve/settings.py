@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cdp.config import Settings
+from cdp.serve.auth import DEFAULT_RATE_LIMIT, FIELD_GROUPS, AccessTokens, load_access_tokens
 from cdp.serve.keys import WriteKeys, load_write_keys
 
 DEFAULT_HOST = "127.0.0.1"
@@ -66,6 +67,11 @@ class ServeSettings:
                        (CDP_COLLECT_BODY_TIMEOUT, 10)
     cors_origins       origins allowed to call from a browser (CDP_COLLECT_CORS_ORIGINS,
                        comma-separated, default `*`)
+    access_tokens      Profile API tokens per space and field group (CDP_PROFILE_TOKENS, or
+                       the YAML file CDP_PROFILE_TOKENS_FILE; rate limit per token
+                       CDP_PROFILE_RATE_LIMIT requests/s, default 100)
+    consent_gates      field group -> consent purpose it needs (CDP_PROFILE_CONSENT_GATES,
+                       `group=purpose,...`): withheld unless the profile has it granted
     """
 
     write_keys: WriteKeys
@@ -80,6 +86,8 @@ class ServeSettings:
     cors_origins: tuple[str, ...] = ("*",)
     max_event_bytes: int = MAX_EVENT_BYTES
     max_batch_bytes: int = MAX_BATCH_BYTES
+    access_tokens: AccessTokens = field(default_factory=AccessTokens)
+    consent_gates: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_env(cls, settings: Settings | None = None) -> ServeSettings:
@@ -91,9 +99,17 @@ class ServeSettings:
                 os.environ.get("CDP_COLLECT_WRITE_KEYS"),
                 os.environ.get("CDP_COLLECT_WRITE_KEYS_FILE"),
             )
+            tokens = load_access_tokens(
+                os.environ.get("CDP_PROFILE_TOKENS"),
+                os.environ.get("CDP_PROFILE_TOKENS_FILE"),
+                _float("CDP_PROFILE_RATE_LIMIT", DEFAULT_RATE_LIMIT, minimum=0.001),
+            )
+            gates = parse_consent_gates(os.environ.get("CDP_PROFILE_CONSENT_GATES"))
         except ValueError as exc:
             raise SettingsError(str(exc)) from None
         return cls(
+            access_tokens=tokens,
+            consent_gates=gates,
             write_keys=keys,
             spool_dir=Path(spool).resolve() if spool else settings.data_dir / "spool",
             landing_dir=settings.landing_dir / "web_events",
@@ -105,3 +121,19 @@ class ServeSettings:
             body_timeout=_float("CDP_COLLECT_BODY_TIMEOUT", 10.0, minimum=0.01),
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
         )
+
+
+def parse_consent_gates(raw: str | None) -> tuple[tuple[str, str], ...]:
+    """`pii=personalisation,segments=marketing` -> ((group, purpose), ...)."""
+    gates: list[tuple[str, str]] = []
+    for item in (raw or "").split(","):
+        if not item.strip():
+            continue
+        group, sep, purpose = (part.strip() for part in item.partition("="))
+        if not sep or not purpose or group not in FIELD_GROUPS:
+            raise ValueError(
+                f"CDP_PROFILE_CONSENT_GATES: {item.strip()!r} must be group=purpose "
+                f"with a group of {', '.join(FIELD_GROUPS)}"
+            )
+        gates.append((group, purpose))
+    return tuple(gates)
