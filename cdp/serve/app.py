@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
-from cdp.serve import analytics_js, collect, profiles
+from cdp.serve import analytics_js, collect, profiles, ui
 from cdp.serve.collect import IdentifyListener
 from cdp.serve.profiles.store_api import StoreOpener
 from cdp.serve.settings import ServeSettings
@@ -60,6 +60,7 @@ def create_app(
     app.include_router(collect.router)
     app.include_router(analytics_js.router)
     profiles.install(app, settings, profile_store)  # the Profile API (docs/profiles.md)
+    ui.install(app)  # the customer page /ui (docs/ui.md), on the Profile API's store and tokens
 
     @app.get("/health", tags=["service"])
     async def health() -> JSONResponse:
