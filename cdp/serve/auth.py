@@ -20,8 +20,6 @@ The customer page (`/ui`) reuses `check_token` for its sign-in.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
 import math
 import re
@@ -31,8 +29,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from fastapi import Request
+
+from cdp.serve.credentials import basic_user, read_yaml_file
 
 FIELD_GROUPS = ("traits", "pii", "scores", "identifiers", "events", "segments", "consent")
 ALL_GROUPS = "*"
@@ -171,14 +170,7 @@ def load_access_tokens(
             _add(found, token, origin)
     if file_path:
         path = Path(file_path)
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ValueError(
-                f"CDP_PROFILE_TOKENS_FILE: cannot read {path}: {exc.strerror}"
-            ) from None
-        except yaml.YAMLError:
-            raise ValueError(f"CDP_PROFILE_TOKENS_FILE: {path} is not valid YAML") from None
+        data = read_yaml_file(path, "CDP_PROFILE_TOKENS_FILE")
         entries = data.get("tokens") if isinstance(data, dict) else None
         if not isinstance(entries, list):
             raise ValueError(f"{path}: expected a `tokens:` list of {{name, space, groups, token}}")
@@ -203,20 +195,6 @@ def load_access_tokens(
             )
             _add(found, token, str(path))
     return AccessTokens(tuple(found.values()))
-
-
-def basic_user(header: str | None) -> str | None:
-    """The user name of an HTTP Basic `Authorization` header (the token)."""
-    if not header:
-        return None
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return decoded.partition(":")[0] or None
 
 
 def check_token(

@@ -15,8 +15,6 @@ behind; 503 with `Retry-After` when its disk is full.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -29,6 +27,7 @@ from fastapi.responses import Response
 from starlette.routing import Route
 
 from cdp.serve.body import BodyError, read_body
+from cdp.serve.credentials import basic_user
 from cdp.serve.events import CALL_TYPES, SHORT_PATHS, EventError, canonical_row, parse_time
 from cdp.serve.models import Accepted, EventRefusal, Refused
 from cdp.serve.settings import ServeSettings
@@ -59,25 +58,12 @@ def _refuse(status: int, reason: str, headers: dict[str, str] | None = None) -> 
     return _json(Refused(reason=reason), status, headers)
 
 
-def _basic_user(header: str | None) -> str | None:
-    if not header:
-        return None
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return decoded.partition(":")[0] or None
-
-
 async def handle(request: Request, call_type: str | None) -> Response:
     """One Tracking API request; `call_type` None is a batch."""
     settings: ServeSettings = request.app.state.settings
     spool: Spool = request.app.state.spool
     received_at = datetime.now(UTC)
-    header_key = _basic_user(request.headers.get("authorization"))
+    header_key = basic_user(request.headers.get("authorization"))
     source = settings.write_keys.source_for(header_key)
     if header_key is not None and source is None:
         return _refuse(401, "unknown write key")

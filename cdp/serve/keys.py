@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from cdp.serve.credentials import read_yaml_file
 
 _SOURCE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
@@ -73,14 +73,7 @@ def load_write_keys(env_value: str | None, file_path: str | None) -> WriteKeys:
             _add(pairs, source.strip(), key.strip(), "CDP_COLLECT_WRITE_KEYS")
     if file_path:
         path = Path(file_path)
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ValueError(
-                f"CDP_COLLECT_WRITE_KEYS_FILE: cannot read {path}: {exc.strerror}"
-            ) from None
-        except yaml.YAMLError:
-            raise ValueError(f"CDP_COLLECT_WRITE_KEYS_FILE: {path} is not valid YAML") from None
+        data = read_yaml_file(path, "CDP_COLLECT_WRITE_KEYS_FILE")
         entries = data.get("sources") if isinstance(data, dict) else None
         if not isinstance(entries, list):
             raise ValueError(f"{path}: expected a `sources:` list of {{name, write_key}}")
