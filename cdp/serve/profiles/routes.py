@@ -137,6 +137,14 @@ def _cursor(request: Request, limit: int, next_value: str | None) -> dict[str, A
     }
 
 
+def _unavailable(handle: StoreHandle, reason: str) -> ApiError:
+    """Mark the store for reopening and give the 503 to raise (the next request retries)."""
+    handle.failed()
+    return ApiError(
+        503, "unavailable", f"the profile store is unavailable: {reason}", {"Retry-After": "1"}
+    )
+
+
 def _lookup(request: Request, external_id: str) -> tuple[ProfileStore, Profile]:
     match = _ID.match(external_id)
     if match is None:
@@ -163,13 +171,7 @@ def _lookup(request: Request, external_id: str) -> tuple[ProfileStore, Profile]:
         reason = unavailable_reason(exc)
         if reason is None:
             raise
-        handle.failed()
-        raise ApiError(
-            503,
-            "unavailable",
-            f"the profile store is unavailable: {reason}",
-            {"Retry-After": "1"},
-        ) from None
+        raise _unavailable(handle, reason) from None
     if profile is None:
         raise ApiError(404, "not_found", "Profile was not found.")
     return store, profile
@@ -277,13 +279,7 @@ async def events(request: Request, external_id: str, grant: EventsGrant) -> Resp
             raise ApiError(400, "invalid_request_error", str(exc)) from None
         if reason is None:
             raise
-        handle.failed()
-        raise ApiError(
-            503,
-            "unavailable",
-            f"the profile store is unavailable: {reason}",
-            {"Retry-After": "1"},
-        ) from None
+        raise _unavailable(handle, reason) from None
     data = [
         {
             "type": "track",
