@@ -43,7 +43,9 @@ def build_sync_assets(manifest: Mapping[str, Any], path: Path | None = None) -> 
     from reverse_etl.config import load_syncs  # only needed once syncs are declared
 
     # checked against the dbt contracts of the manifest the assets come from
-    return [_sync_asset(sync, manifest) for sync in load_syncs(path, manifest)]
+    syncs = load_syncs(path, manifest)
+    # triggers (kind "trigger") are the triggers/<name> assets of triggers.py
+    return [_sync_asset(sync, manifest) for sync in syncs if sync.kind == "sync"]
 
 
 def _sync_asset(sync: Any, manifest: Mapping[str, Any]):  # type: ignore[no-untyped-def]
