@@ -61,12 +61,7 @@ def _sync_asset(sync: Any, manifest: Mapping[str, Any]):  # type: ignore[no-unty
         metadata={"mode": sync.mode.value, "source": sync.source},
     )
     def _sync(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-        from reverse_etl.engine.runner import run_sync
-
-        result = run_sync(sync, warehouse.path, progress=context.log.info)
-        context.log.info(result.render())
-        if result.status != "succeeded":
-            raise Failure(description=result.render())
+        result = run_sync_in_asset(context, sync, warehouse)
         return MaterializeResult(
             metadata={
                 "rows_added": result.rows_added,
@@ -78,6 +73,20 @@ def _sync_asset(sync: Any, manifest: Mapping[str, Any]):  # type: ignore[no-unty
         )
 
     return _sync
+
+
+def run_sync_in_asset(
+    context: AssetExecutionContext, sync: Any, warehouse: WarehouseResource
+) -> Any:
+    """Run one sync (or trigger) as `cdp sync` does, logging its progress; a
+    run that did not succeed fails the asset."""
+    from reverse_etl.engine.runner import run_sync
+
+    result = run_sync(sync, warehouse.path, progress=context.log.info)
+    context.log.info(result.render())
+    if result.status != "succeeded":
+        raise Failure(description=result.render())
+    return result
 
 
 @definitions

@@ -17,13 +17,12 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     Definitions,
-    Failure,
     MaterializeResult,
     asset,
     definitions,
 )
 
-from orchestration.defs.assets.syncs import syncs_path
+from orchestration.defs.assets.syncs import run_sync_in_asset, syncs_path
 from orchestration.defs.resources import WarehouseResource
 from orchestration.defs.translator import model_asset_key
 
@@ -56,12 +55,7 @@ def _trigger_asset(sync: Any, manifest: Mapping[str, Any]):  # type: ignore[no-u
         metadata={"source": sync.source, "url": sync.destination.url},
     )
     def _trigger(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-        from reverse_etl.engine.runner import run_sync
-
-        result = run_sync(sync, warehouse.path, progress=context.log.info)
-        context.log.info(result.render())
-        if result.status != "succeeded":
-            raise Failure(description=result.render())
+        result = run_sync_in_asset(context, sync, warehouse)
         return MaterializeResult(
             metadata={
                 "events_sent": result.rows_added,
