@@ -26,6 +26,7 @@ import pytest
 import yaml
 from cdp_demo.contract_servers import WebhookContractServer
 from retl_support import query, subprocess_env, sync_command
+from test_retl_kill import PHASES
 
 from reverse_etl.config import SyncDefinition, parse_syncs
 from reverse_etl.engine.runner import run_sync
@@ -263,15 +264,8 @@ def test_every_event_is_signed_with_the_secret(scenario: Scenario, tmp_path: Pat
         ) == [(0,)]
 
 
-KILLS: list[tuple[str, object]] = [
-    ("writes", 1),
-    ("crash", "reconciled:1"),
-    ("writes", 2),
-    ("crash", "acknowledged:2"),
-    ("crash", "outbox_written:2"),
-    ("writes", 3),
-    ("crash", "committed:1"),
-]
+# the first phase of the syncs' kill-point chain (server kills and engine checkpoints)
+KILLS = PHASES[0]
 
 
 def test_killed_runs_send_every_event_exactly_once(scenario: Scenario, tmp_path: Path) -> None:
