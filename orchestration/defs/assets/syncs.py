@@ -59,9 +59,15 @@ def _sync_asset(sync: Any, manifest: Mapping[str, Any]):  # type: ignore[no-unty
         metadata={"mode": sync.mode.value, "source": sync.source},
     )
     def _sync(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+        from reverse_etl.engine.db import close_target, target_for
         from reverse_etl.engine.runner import run_sync
 
-        result = run_sync(sync, warehouse.path, progress=context.log.info)
+        # the state where CDP_TARGET keeps it: this DuckDB file, CDP_PG_*, or Spark's state file
+        target = target_for(settings(), warehouse.path)
+        try:
+            result = run_sync(sync, target, progress=context.log.info)
+        finally:
+            close_target(target)
         context.log.info(result.render())
         if result.status != "succeeded":
             raise Failure(description=result.render())
