@@ -32,13 +32,18 @@ file beyond what the state itself holds.
 
 from __future__ import annotations
 
-from cdp.warehouse import Warehouse, WarehouseError, connect_duckdb, one_line
+from typing import TYPE_CHECKING
+
+from cdp.warehouse import WarehouseError, connect_duckdb, one_line
 from reverse_etl.config import SyncDefinition
 from reverse_etl.engine.db import DuckDBSyncDatabase, SparkTarget, StatementError
 from reverse_etl.engine.schema import SCHEMA
 from reverse_etl.engine.sql import quote
 from reverse_etl.errors import SourceError
 from reverse_etl.privacy import ERASURE_LOG
+
+if TYPE_CHECKING:
+    import duckdb
 
 # Names DuckDB gives its own catalogs and schemas, which a staged schema cannot take.
 _RESERVED = frozenset({"main", "temp", "system", "memory", SCHEMA})
@@ -47,16 +52,22 @@ _RESERVED = frozenset({"main", "temp", "system", "memory", SCHEMA})
 class StagedSyncDatabase(DuckDBSyncDatabase):
     """The DuckDB state file of syncs on Spark, with the sources staged from Spark."""
 
-    def __init__(self, target: SparkTarget, spark: Warehouse) -> None:
-        super().__init__(connect_duckdb(target.state_path), str(target.state_path))
-        self.spark = spark
+    def __init__(self, con: duckdb.DuckDBPyConnection, target: SparkTarget) -> None:
+        super().__init__(con, str(target.state_path))
+        self.spark = target.spark()
         self._spark_relations: set[str] | None = None
         self._attached: set[str] = set()
 
     @classmethod
     def open_state(cls, target: SparkTarget) -> StagedSyncDatabase:
-        """Spark first, so that a target that cannot start says so before any state is read."""
-        return cls(target, target.spark())
+        """The state file (waiting for another process's lock), then the Spark session:
+        either failing is one line before anything is read or written."""
+        con = connect_duckdb(target.state_path)
+        try:
+            return cls(con, target)
+        except BaseException:
+            con.close()
+            raise
 
     def spark_relations(self) -> set[str]:
         """Lower-cased schema.table of every table and view in the Spark catalog."""
