@@ -23,7 +23,7 @@ import logging
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml  # type: ignore[import-untyped]
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -89,6 +89,9 @@ class SyncDefinition(BaseModel):
     schedule: str | None = Field(None, description="Scheduling hint for the orchestrator.")
     max_row_retries: int = Field(3, ge=1, le=100)
     description: str | None = None
+    kind: Literal["sync", "trigger"] = Field(
+        "sync", description="'trigger': compiled from the file's `triggers:` (triggers.py)."
+    )
 
     @field_validator("fields", mode="before")
     @classmethod
@@ -160,7 +163,7 @@ class SyncDefinition(BaseModel):
         return self.source.split(".", 1)[1]
 
 
-def _format_error(sync: str, exc: ValidationError, dest_type: Any) -> list[str]:
+def _format_error(sync: str, exc: ValidationError, dest_type: Any, what: str = "sync") -> list[str]:
     lines = []
     for err in exc.errors(include_input=False, include_url=False):
         parts = [str(p) for p in err["loc"]]
@@ -169,7 +172,7 @@ def _format_error(sync: str, exc: ValidationError, dest_type: Any) -> list[str]:
             del parts[1]
         where = ".".join(parts)
         message = err["msg"].removeprefix("Value error, ")
-        lines.append(f"sync '{sync}': {where + ': ' if where else ''}{message}")
+        lines.append(f"{what} '{sync}': {where + ': ' if where else ''}{message}")
     return lines
 
 
@@ -189,27 +192,33 @@ def parse_syncs(
     origin: str = "<config>",
     manifest: Mapping[str, Any] | Path | None = None,
 ) -> list[SyncDefinition]:
-    """Validate already-parsed YAML (a `syncs:` mapping, optionally with `privacy:`,
-    or a bare list of syncs).
+    """Validate already-parsed YAML (a `syncs:` mapping, optionally with `privacy:`
+    and `triggers:`, or a bare list of syncs). Triggers come back as syncs of
+    `kind` "trigger" (reverse_etl/triggers.py), after the syncs.
 
     `manifest`: dbt's manifest (loaded, or the path of manifest.json; a path
     that does not exist yet skips the check). With it, a column a sync reads
     that its model's enforced contract lacks is an error, as is a model
     without one; a source that is no dbt model is logged as a warning."""
     privacy = PrivacySettings.model_validate({})
-    if isinstance(data, dict) and "syncs" in data:
-        unknown = set(data) - {"syncs", "privacy"}
+    triggers: list[tuple[str, dict[str, Any]]] = []
+    problems: list[str] = []
+    if isinstance(data, dict) and ("syncs" in data or "triggers" in data):
+        unknown = set(data) - {"syncs", "privacy", "triggers"}
         if unknown:
             raise ConfigError(
                 f"{origin}: unknown top-level key(s) {', '.join(sorted(map(str, unknown)))} "
-                "(expected 'syncs' and optionally 'privacy')"
+                "(expected 'syncs', and optionally 'privacy' and 'triggers')"
             )
         privacy = _privacy(data.get("privacy"), origin)
-        data = data["syncs"]
-    if not isinstance(data, list) or not data:
+        if "triggers" in data:
+            from reverse_etl.triggers import trigger_syncs
+
+            triggers, problems = trigger_syncs(data["triggers"])
+        data = data.get("syncs", [])
+    if not isinstance(data, list) or not (data or triggers or problems):
         raise ConfigError(f"{origin}: expected a non-empty list of syncs under 'syncs:'")
     syncs: list[SyncDefinition] = []
-    problems: list[str] = []
     seen: set[str] = set()
     for index, raw in enumerate(data):
         label = f"#{index + 1}"
@@ -230,6 +239,16 @@ def parse_syncs(
             continue
         if sync.name in seen:
             problems.append(f"sync '{sync.name}': name: defined more than once")
+        seen.add(sync.name)
+        syncs.append(sync)
+    for name, raw in triggers:
+        try:
+            sync = SyncDefinition.model_validate({**raw, "privacy": privacy})
+        except ValidationError as exc:
+            problems.extend(_format_error(name, exc, "webhook", "trigger"))
+            continue
+        if sync.name in seen:
+            problems.append(f"trigger '{sync.name}': name: defined more than once")
         seen.add(sync.name)
         syncs.append(sync)
     contracts = read_contracts(manifest)

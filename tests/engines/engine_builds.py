@@ -41,6 +41,9 @@ EXCLUDED_COLUMNS: dict[str, set[str]] = {
     # the dbt invocation id of the build that saw the change or opened the period
     "segment_membership_changes": {"run_id"},
     "segment_membership_history": {"run_id"},
+    # the build that appended the event, and when (the triggers' event log)
+    "segment_membership_events": {"build_id", "occurred_at"},
+    "segment_trigger_events": {"build_id", "occurred_at"},
 }
 
 

@@ -18,7 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,15 +145,20 @@ def query(warehouse: Path, sql: str) -> list[tuple[object, ...]]:
         return con.execute(sql).fetchall()
 
 
-def held_by_one(warehouse: Path, identifier_type: str, skip: str = "") -> tuple[str, str]:
-    """A customer and an identifier of the type only that customer holds."""
+def held_by_one(
+    warehouse: Path, identifier_type: str, skip: str = "", avoid: Collection[str] = ()
+) -> tuple[str, str]:
+    """A customer and an identifier of the type only that customer holds; the
+    customer is neither `skip` nor one of `avoid`."""
+    avoided = ", ".join(f"'{c}'" for c in {skip, *avoid})
     rows = query(
         warehouse,
         f"""select min(customer_id), identifier_value
         from marts.customer_identifiers
-        where identifier_type = '{identifier_type}' and customer_id <> '{skip}'
+        where identifier_type = '{identifier_type}'
         group by identifier_value
         having count(distinct customer_id) = 1
+            and min(customer_id) not in ({avoided})
         order by identifier_value
         limit 1""",
     )

@@ -12,6 +12,13 @@ POST <path> with a JSON batch. The receiver:
 exit/delete remove it; erase, an erased person, removes it and anything else held
 about the key: here, the record is all there is); `deliveries[(operation, key)]`
 counts applied operations.
+
+An event stream (`{"type": "events", "events": [{id, type, customer_id, segment,
+at, build_id, traits}]}`, what a trigger sends) is checked the same way (signature,
+Idempotency-Key, size) plus the event's shape (400 naming the first bad event);
+`events` keeps every applied event in order of receipt, each with `received_at`
+(time.time() when the server applied it), and `deliveries[("event", id)]` counts
+them, so a duplicate shows as a count of 2.
 """
 
 from __future__ import annotations
@@ -25,6 +32,22 @@ from cdp_demo.contract_servers.server import ContractServer, Reply, Request
 
 SET_OPERATIONS = {"enter", "upsert", "insert", "update"}
 DELETE_OPERATIONS = {"exit", "delete", "erase"}
+EVENT_TYPES = {"segment_entered", "segment_left"}
+EVENT_KEYS = ("id", "type", "customer_id", "segment", "at", "build_id")
+
+
+def event_problem(event: Any) -> str | None:
+    """Why `event` is not a trigger event, or None."""
+    if not isinstance(event, dict):
+        return "an event must be an object"
+    for key in EVENT_KEYS:
+        if not isinstance(event.get(key), str) or not event[key]:
+            return f"event {event.get('id')!r}: '{key}' must be a non-empty string"
+    if event["type"] not in EVENT_TYPES:
+        return f"event {event['id']!r}: type must be one of {', '.join(sorted(EVENT_TYPES))}"
+    if not isinstance(event.get("traits"), dict):
+        return f"event {event['id']!r}: 'traits' must be an object"
+    return None
 
 
 class WebhookContractServer(ContractServer):
@@ -47,6 +70,7 @@ class WebhookContractServer(ContractServer):
         self.members: dict[str, dict[str, Any]] = {}
         self.idempotency: dict[str, tuple[int, Any]] = {}
         self.replays = 0
+        self.events: list[dict[str, Any]] = []
 
     @property
     def endpoint(self) -> str:
@@ -77,6 +101,8 @@ class WebhookContractServer(ContractServer):
         body = request.json()
         if isinstance(body, dict) and body.get("type") == "ping":
             return Reply(200, {"ok": True})
+        if isinstance(body, dict) and body.get("type") == "events":
+            return self._events(key, body.get("events"))
         records = body.get("records") if isinstance(body, dict) else None
         operation = body.get("operation") if isinstance(body, dict) else None
         if not isinstance(records, list) or operation not in SET_OPERATIONS | DELETE_OPERATIONS:
@@ -95,6 +121,28 @@ class WebhookContractServer(ContractServer):
             else:
                 self.members.pop(record_key, None)
             writes.append((operation, record_key))
+        answer = {"accepted": len(writes), "rejected": rejected}
+        self.idempotency[key] = (200, answer)
+        return Reply(200, answer, writes=writes)
+
+    def _events(self, key: str, events: Any) -> Reply:
+        if not isinstance(events, list):
+            return Reply(400, {"error": "expected {type: events, events: [...]}"})
+        if len(events) > self.max_batch_size:
+            return Reply(413, {"error": f"at most {self.max_batch_size} events per request"})
+        for event in events:
+            problem = event_problem(event)
+            if problem:
+                return Reply(400, {"error": problem})
+        rejected = []
+        writes = []
+        received_at = time.time()
+        for event in events:
+            if event["id"] in self.reject_keys:
+                rejected.append({"key": event["id"], "reason": self.reject_keys[event["id"]]})
+                continue
+            self.events.append({**event, "received_at": received_at})
+            writes.append(("event", event["id"]))
         answer = {"accepted": len(writes), "rejected": rejected}
         self.idempotency[key] = (200, answer)
         return Reply(200, answer, writes=writes)

@@ -43,7 +43,9 @@ def build_sync_assets(manifest: Mapping[str, Any], path: Path | None = None) -> 
     from reverse_etl.config import load_syncs  # only needed once syncs are declared
 
     # checked against the dbt contracts of the manifest the assets come from
-    return [_sync_asset(sync, manifest) for sync in load_syncs(path, manifest)]
+    syncs = load_syncs(path, manifest)
+    # triggers (kind "trigger") are the triggers/<name> assets of triggers.py
+    return [_sync_asset(sync, manifest) for sync in syncs if sync.kind == "sync"]
 
 
 def _sync_asset(sync: Any, manifest: Mapping[str, Any]):  # type: ignore[no-untyped-def]
@@ -59,18 +61,7 @@ def _sync_asset(sync: Any, manifest: Mapping[str, Any]):  # type: ignore[no-unty
         metadata={"mode": sync.mode.value, "source": sync.source},
     )
     def _sync(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-        from reverse_etl.engine.db import close_target, target_for
-        from reverse_etl.engine.runner import run_sync
-
-        # the state where CDP_TARGET keeps it: this DuckDB file, CDP_PG_*, or Spark's state file
-        target = target_for(settings(), warehouse.path)
-        try:
-            result = run_sync(sync, target, progress=context.log.info)
-        finally:
-            close_target(target)
-        context.log.info(result.render())
-        if result.status != "succeeded":
-            raise Failure(description=result.render())
+        result = run_sync_in_asset(context, sync, warehouse)
         return MaterializeResult(
             metadata={
                 "rows_added": result.rows_added,
@@ -82,6 +73,26 @@ def _sync_asset(sync: Any, manifest: Mapping[str, Any]):  # type: ignore[no-unty
         )
 
     return _sync
+
+
+def run_sync_in_asset(
+    context: AssetExecutionContext, sync: Any, warehouse: WarehouseResource
+) -> Any:
+    """Run one sync (or trigger) as `cdp sync` does, logging its progress; a
+    run that did not succeed fails the asset."""
+    from reverse_etl.engine.db import close_target, target_for
+    from reverse_etl.engine.runner import run_sync
+
+    # the state where CDP_TARGET keeps it: this DuckDB file, CDP_PG_*, or Spark's state file
+    target = target_for(settings(), warehouse.path)
+    try:
+        result = run_sync(sync, target, progress=context.log.info)
+    finally:
+        close_target(target)
+    context.log.info(result.render())
+    if result.status != "succeeded":
+        raise Failure(description=result.render())
+    return result
 
 
 @definitions

@@ -6,6 +6,15 @@ Request body (keys sorted, compact JSON):
 Headers: X-CDP-Timestamp (unix seconds), X-CDP-Signature ("sha256=" + hex
 HMAC-SHA256 of "<timestamp>." + body), Idempotency-Key (the batch id).
 
+With `payload: events` (a trigger, reverse_etl/triggers.py) the body is an event
+stream instead, one event per record, its envelope fields at the top and every
+other mapped field under `traits`:
+    {"type": "events", "sync": "...", "batch_id": "...",
+     "events": [{"id": "<key>", "type": "segment_entered", "customer_id": "...",
+                 "segment": "...", "at": "2026-07-01T06:00:00.123456Z",
+                 "build_id": "...", "traits": {...}}, ...]}
+`at` is ISO 8601 in UTC whatever engine the warehouse runs on.
+
 Operation "erase" (any mode) is an erased person (`cdp privacy erase`): the
 receiver must delete everything it holds about the record's key, not only take it
 out of an audience; its `fields` are the last ones sent, to find copies by.
@@ -27,7 +36,7 @@ from collections.abc import Mapping
 
 from reverse_etl.batch import Batch, BatchOutcome, Mode, Phase, Rejection, SyncContext
 from reverse_etl.destinations.base import Destination
-from reverse_etl.destinations.webhook.config import WebhookSettings
+from reverse_etl.destinations.webhook.config import EVENT_ENVELOPE, WebhookSettings
 from reverse_etl.errors import BatchRejectedError
 from reverse_etl.http import HttpClient, error_snippet
 
@@ -90,6 +99,15 @@ class WebhookDestination(Destination):
         return answer if isinstance(answer, dict) else {}
 
     def body(self, batch: Batch) -> bytes:
+        if self.settings.payload == "events" and batch.phase is not Phase.ERASE:
+            return _compact(
+                {
+                    "type": "events",
+                    "sync": batch.sync_name,
+                    "batch_id": batch.batch_id,
+                    "events": [_event(row.key, row.payload) for row in batch.rows],
+                }
+            )
         document = {
             "sync": batch.sync_name,
             "batch_id": batch.batch_id,
@@ -99,7 +117,7 @@ class WebhookDestination(Destination):
             else OPERATIONS[(batch.mode, batch.phase)],
             "records": [{"key": row.key, "fields": row.payload} for row in batch.rows],
         }
-        return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+        return _compact(document)
 
     def deliver(self, batch: Batch) -> BatchOutcome:
         answer = self._post(self.body(batch), batch.batch_id)
@@ -123,3 +141,30 @@ class WebhookDestination(Destination):
         """POST a signed ping; proves the URL answers and accepts the signing secret."""
         body = json.dumps({"type": "ping", "sync": self.context.sync_name}).encode()
         self._post(body, f"ping-{uuid.uuid4().hex}")
+
+
+def _compact(document: dict) -> bytes:
+    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _event(key: str, payload: Mapping[str, object]) -> dict[str, object]:
+    event: dict[str, object] = {"id": key}
+    traits = {}
+    for name, value in payload.items():
+        if name in EVENT_ENVELOPE:
+            event[name] = _utc_iso(value) if name == "at" else value
+        else:
+            traits[name] = value
+    event["traits"] = traits
+    return event
+
+
+def _utc_iso(value: object) -> object:
+    """A warehouse timestamp (naive UTC, as DuckDB or PostgreSQL render it in JSON)
+    as ISO 8601 with a Z."""
+    if not isinstance(value, str) or not value:
+        return value
+    text = value.replace(" ", "T", 1)
+    if text.endswith("Z") or "+" in text[10:] or text[10:].count("-"):
+        return text
+    return text + "Z"
