@@ -271,9 +271,6 @@ def _do_sync(settings: Settings, demo: bool) -> None:
     if not settings.syncs_path.exists():
         click.echo(f"no sync definitions at {settings.syncs_path}; nothing to sync")
         return
-    if settings.target == "spark":
-        click.echo("syncs need a state store on spark (not yet available); skipped")
-        return
     try:
         result = run_all_syncs(settings, demo=demo, progress=_Progress())
     except (ReverseEtlError, WarehouseError) as exc:

@@ -19,7 +19,7 @@ from cdp.config import Settings
 from cdp.dbt import manifest_path
 from cdp.demo import missing_demo
 from reverse_etl.config import load_syncs
-from reverse_etl.engine.db import target_for
+from reverse_etl.engine.db import close_target, target_for
 from reverse_etl.engine.runner import run_sync
 from reverse_etl.errors import ConfigError
 
@@ -56,11 +56,16 @@ def run_all_syncs(
         from cdp_demo.destinations import demo_destinations
 
         servers = demo_destinations()
-    with servers:
-        for definition in syncs:
-            outcome = run_sync(definition, target, progress=_prefixed(progress, definition.name))
-            result.ran.append(definition.name)
-            result.reports.append(outcome.render())
-            if outcome.status != "succeeded":
-                result.failed.append(definition.name)
+    try:
+        with servers:
+            for definition in syncs:
+                outcome = run_sync(
+                    definition, target, progress=_prefixed(progress, definition.name)
+                )
+                result.ran.append(definition.name)
+                result.reports.append(outcome.render())
+                if outcome.status != "succeeded":
+                    result.failed.append(definition.name)
+    finally:
+        close_target(target)  # on spark: one session for every sync of the step
     return result

@@ -1,5 +1,6 @@
 """`cdp sync`: plan, check or run the syncs of a YAML file against the warehouse
-CDP_TARGET names (the DuckDB file, or PostgreSQL; reverse_etl/engine/db.py).
+CDP_TARGET names (the DuckDB file, PostgreSQL, or Spark with the state in a DuckDB
+state file; reverse_etl/engine/db.py).
 
 Exit codes: 0 all selected syncs succeeded; 1 a sync (or check) failed;
 2 bad input (invalid YAML, unknown sync name, missing file).
@@ -22,7 +23,7 @@ from cdp.config import Settings
 from cdp.warehouse import WarehouseError
 from reverse_etl.config import SyncDefinition, load_syncs
 from reverse_etl.destinations import build_destination
-from reverse_etl.engine.db import SyncTarget, target_for
+from reverse_etl.engine.db import SyncTarget, close_target, target_for
 from reverse_etl.engine.plan import plan_sync
 from reverse_etl.engine.runner import Checkpoint, run_sync
 from reverse_etl.errors import ConfigError, ReverseEtlError
@@ -69,7 +70,8 @@ def _echo_progress(name: str):  # type: ignore[no-untyped-def]
     envvar="CDP_DUCKDB_PATH",
     default=None,
     help="DuckDB warehouse file, on CDP_TARGET=duckdb [env: CDP_DUCKDB_PATH; default "
-    "<home>/warehouse/cdp.duckdb]. On postgres the state lives in the CDP_PG_* database.",
+    "<home>/warehouse/cdp.duckdb]. On postgres the state lives in the CDP_PG_* database; "
+    "on spark in CDP_SYNC_STATE_PATH (default <CDP_SPARK_DIR>/sync_state.duckdb).",
 )
 @click.option(
     "--manifest",
@@ -116,11 +118,29 @@ def sync(
         click.echo(f"error: warehouse folder {target.parent} does not exist", err=True)
         sys.exit(2)
 
+    try:
+        failed = _run_selected(selected, target, hooks, plan=plan, check=check, full=full_resync)
+    finally:
+        close_target(target)  # the Spark session, on spark
+    if failed:
+        sys.exit(1)
+
+
+def _run_selected(
+    selected: list[SyncDefinition],
+    target: SyncTarget,
+    hooks: SyncHooks,
+    *,
+    plan: bool,
+    check: bool,
+    full: bool,
+) -> bool:
+    """Plan, check or run each sync; True when one failed (exit 2 when no sync can run)."""
     failed = False
     for definition in selected:
         try:
             if plan:
-                click.echo(plan_sync(definition, target, full_resync=full_resync).render())
+                click.echo(plan_sync(definition, target, full_resync=full).render())
             elif check:
                 destination = build_destination(definition.destination, definition.context)
                 try:
@@ -132,7 +152,7 @@ def sync(
                 result = run_sync(
                     definition,
                     target,
-                    full_resync=full_resync,
+                    full_resync=full,
                     progress=_echo_progress(definition.name),
                     checkpoint=hooks.checkpoint,
                 )
@@ -144,8 +164,7 @@ def sync(
         except WarehouseError as exc:  # locked, unreachable, connection lost: no sync can run
             click.echo(f"error: sync {definition.name}: {exc}", err=True)
             sys.exit(2)
-    if failed:
-        sys.exit(1)
+    return failed
 
 
 def main() -> None:  # `python -m reverse_etl.cli`

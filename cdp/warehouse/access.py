@@ -295,6 +295,20 @@ class SparkWarehouse(Warehouse):
         except Exception as exc:  # pyspark raises AnalysisException and friends
             raise WarehouseError(f"{self.description}: {one_line(exc)}") from exc
 
+    def arrow(self, query: str, params: Params = ()) -> pa.Table:
+        """Bulk reads as Arrow record batches from the executors (no Python rows), with
+        Spark's TIMESTAMP (session-local time, the session is UTC) as a naive timestamp,
+        as DuckDB and PostgreSQL type the same dbt column."""
+        from pyspark.sql.pandas.types import to_arrow_schema
+
+        try:
+            frame = self.spark.sql(self.sql(query), args=list(params) if params else None)
+            collect = getattr(frame, "toArrow", None)  # pyspark 4; 3.5 has the private one
+            table = collect() if collect else _arrow_batches(frame, to_arrow_schema(frame.schema))
+        except Exception as exc:  # pyspark raises AnalysisException and friends
+            raise WarehouseError(f"{self.description}: {one_line(exc)}") from exc
+        return _naive_timestamps(table)
+
     def relations(self) -> set[tuple[str, str]]:
         found: set[tuple[str, str]] = set()
         for database in self.spark.catalog.listDatabases():
@@ -306,6 +320,20 @@ class SparkWarehouse(Warehouse):
         from cdp.predictions.spark_store import stop_session
 
         stop_session(self.spark)
+
+
+def _arrow_batches(frame: Any, schema: pa.Schema) -> pa.Table:
+    batches = frame._collect_as_arrow()
+    return pa.Table.from_batches(batches) if batches else schema.empty_table()
+
+
+def _naive_timestamps(table: pa.Table) -> pa.Table:
+    """Time-zoned timestamp columns as naive ones holding the UTC wall time."""
+    for index, column in enumerate(table.schema):
+        if pa.types.is_timestamp(column.type) and column.type.tz is not None:
+            naive = table.column(index).cast(pa.timestamp(column.type.unit))
+            table = table.set_column(index, column.name, naive)
+    return table
 
 
 def open_warehouse(

@@ -16,21 +16,22 @@ counts (state.py's ordering rules), so the next run finishes the work.
 Where the state lives per target (docs/engines.md, "Syncs on every engine"):
 - duckdb: the warehouse file itself (`reverse_etl` schema);
 - postgres: the target database (`reverse_etl` schema);
-- spark: a DuckDB state file (`CDP_SYNC_STATE_PATH`) into which each run
-  stages the sync's source relation and gate relations read from Spark as Arrow.
+- spark: a DuckDB state file (`CDP_SYNC_STATE_PATH`, default
+  `<CDP_SPARK_DIR>/sync_state.duckdb`) into which each run stages the sync's
+  source and gate relations read from Spark as Arrow (engine/staging.py).
 """
 
 from __future__ import annotations
 
+import os
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cdp.warehouse import (
-    TargetUnsupported,
     WarehouseError,
     check_target,
     connect_duckdb,
@@ -43,6 +44,10 @@ if TYPE_CHECKING:
 
     from cdp.config import Settings
     from cdp.landing.engines.postgres import PostgresConfig
+    from cdp.warehouse import Warehouse
+    from reverse_etl.config import SyncDefinition
+
+STATE_PATH_ENV = "CDP_SYNC_STATE_PATH"
 
 
 class StatementError(WarehouseError):
@@ -60,8 +65,31 @@ class PostgresTarget:
     config: PostgresConfig | None = None
 
 
-SyncTarget = Path | PostgresTarget
-"""Where a sync keeps its state: a DuckDB file, or the PostgreSQL target."""
+@dataclass
+class SparkTarget:
+    """Sources in the Spark catalog (CDP_SPARK_DIR); state and diff in the DuckDB file
+    `state_path`. The Spark session starts at the first run that reads a source and
+    serves every run of the process until `close()` (one JVM start per command)."""
+
+    state_path: Path
+    _spark: Warehouse | None = field(default=None, repr=False, compare=False)
+
+    def spark(self) -> Warehouse:
+        if self._spark is None:
+            from cdp.warehouse.access import SparkWarehouse
+
+            self._spark = SparkWarehouse()
+        return self._spark
+
+    def close(self) -> None:
+        if self._spark is not None:
+            self._spark.close()
+            self._spark = None
+
+
+SyncTarget = Path | PostgresTarget | SparkTarget
+"""Where a sync keeps its state: a DuckDB file, the PostgreSQL target, or (Spark)
+a DuckDB state file beside the Spark warehouse."""
 
 
 class SyncDatabase:
@@ -102,6 +130,11 @@ class SyncDatabase:
     def create_temp(self, name: str, select: str) -> None:
         """Replace temporary table `name` with the result of `select`."""
         raise NotImplementedError
+
+    def stage(self, sync: SyncDefinition) -> None:
+        """Make the relations `sync` reads queryable here (a no-op where the state
+        lives in the warehouse itself; on Spark, engine/staging.py copies them in).
+        Called before the diff, outside any transaction."""
 
     def lock_sync(self, sync_name: str) -> None:
         """Make sure no other process runs `sync_name` on this database (SyncLocked)."""
@@ -227,7 +260,17 @@ def open_sync_database(target: SyncTarget) -> SyncDatabase:
     """The state database of `target` (WarehouseError in one line when it cannot be opened)."""
     if isinstance(target, PostgresTarget):
         return PostgresSyncDatabase(target.config)
+    if isinstance(target, SparkTarget):
+        from reverse_etl.engine.staging import StagedSyncDatabase
+
+        return StagedSyncDatabase.open_state(target)
     return DuckDBSyncDatabase.open(target)
+
+
+def close_target(target: SyncTarget) -> None:
+    """Release what `target` holds open across runs (the Spark session)."""
+    if isinstance(target, SparkTarget):
+        target.close()
 
 
 def target_for(settings: Settings, warehouse: Path | None = None) -> SyncTarget:
@@ -237,8 +280,18 @@ def target_for(settings: Settings, warehouse: Path | None = None) -> SyncTarget:
     if target == "postgres":
         return PostgresTarget()
     if target == "spark":
-        raise TargetUnsupported(
-            "cdp sync on the spark target needs a state store; not available yet "
-            "(docs/engines.md, 'Syncs on every engine')"
-        )
+        return SparkTarget(spark_state_path(settings))
     return warehouse or settings.warehouse_path
+
+
+def spark_state_path(settings: Settings) -> Path:
+    """The DuckDB state file of syncs on Spark; WarehouseError in one line when its
+    folder does not exist (nothing was built there, or the setting is wrong)."""
+    path = Path(os.environ.get(STATE_PATH_ENV) or settings.spark_dir / "sync_state.duckdb")
+    if not path.parent.is_dir():
+        raise WarehouseError(
+            f"cdp sync on spark keeps its state in a DuckDB file, and the folder of "
+            f"{path} does not exist (set {STATE_PATH_ENV}; docs/engines.md, "
+            "'Syncs on every engine')"
+        )
+    return path

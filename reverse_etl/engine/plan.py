@@ -63,6 +63,7 @@ def plan_sync(
         store = StateStore(db, sync)
         pending = len(store.pending_batches())
         epoch = store.rejection_epoch()
+        db.stage(sync)  # outside the transaction: on Spark it writes staged copies
         db.begin()
         try:
             if full_resync:

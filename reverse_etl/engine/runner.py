@@ -1,7 +1,9 @@
 """One sync run, end to end.
 
     start run -> reconcile batches left in the outbox by a crashed run
-              -> (full resync: mark state for resend) -> diff in the state database
+              -> (full resync: mark state for resend)
+              -> (spark: stage the source into the state file, engine/staging.py)
+              -> diff in the state database
               -> reject invalid rows -> for each phase (remove, add, change),
                  for each batch in key order:
                      write outbox (commit) -> deliver -> commit state + counters,
@@ -163,6 +165,7 @@ class _Run:
             self._resume(run_id)
             if full_resync:
                 self.store.mark_for_full_resync()
+            self.db.stage(self.sync)
             diff = compute_diff(self.db, self.sync, self.store.rejection_epoch())
             self.progress(
                 f"diff: {diff.adds} to add, {diff.changes} to change, {diff.removes} to remove, "
@@ -219,10 +222,11 @@ def run_sync(
     destination_factory: DestinationFactory | None = None,
     checkpoint: Checkpoint | None = None,
 ) -> RunResult:
-    """Run one sync with its state in `warehouse` (a DuckDB file, or the PostgreSQL
-    target: engine/db.py). Destination errors end the run with status 'failed'
-    (recorded, not raised); the next run picks up from state. A lost connection to
-    the state database raises WarehouseError; the next run finishes the work.
+    """Run one sync with its state in `warehouse` (a DuckDB file, the PostgreSQL
+    target, or on Spark the DuckDB state file: engine/db.py). Destination errors
+    end the run with status 'failed' (recorded, not raised); the next run picks up
+    from state. A lost connection to the state database raises WarehouseError; the
+    next run finishes the work.
     `checkpoint`, when given, observes the named points of every batch."""
     db = open_sync_database(warehouse)
     try:

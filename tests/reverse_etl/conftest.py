@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from retl_support import KINDS, SECRETS, Harness, harness_for, people, write_source
 
+from tests.pg_server import PostgresServer, running_postgres
+
 
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Path:
@@ -26,3 +28,12 @@ def secrets_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     with harness_for(request.param) as h:
         yield h
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL 15 (tests/pg_server.py) with an empty database `cdp`, shared by
+    this package's tests that run on one worker (each uses its own sync names)."""
+    pytest.importorskip("psycopg2", reason="psycopg2 is not installed")
+    with running_postgres() as server:
+        yield server

@@ -17,11 +17,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 from cdp_demo.contract_servers import ContractServer
 from harness_base import FAST_RETRY, REGISTRY, UNTHROTTLED, Harness, Person
+
+if TYPE_CHECKING:
+    from tests.pg_server import PostgresServer
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -51,6 +54,36 @@ def write_source(warehouse: Path, rows: list[Person]) -> None:
         )
         if rows:
             con.executemany("insert into marts.audience values (?, ?, ?)", rows)
+    finally:
+        con.close()
+
+
+def write_pg_source(server: PostgresServer, rows: list[Person]) -> None:
+    """Replace marts.audience with `rows` in the PostgreSQL `server`'s database."""
+    import psycopg2
+
+    con = psycopg2.connect(**server.connect_kwargs())
+    con.autocommit = True
+    try:
+        with con.cursor() as cur:
+            cur.execute("create schema if not exists marts")
+            cur.execute("drop table if exists marts.audience")
+            cur.execute(
+                "create table marts.audience (customer_id integer, email text, first_name text)"
+            )
+            cur.executemany("insert into marts.audience values (%s, %s, %s)", rows)
+    finally:
+        con.close()
+
+
+def pg_rows(server: PostgresServer, sql: str) -> list[tuple[Any, ...]]:
+    import psycopg2
+
+    con = psycopg2.connect(**server.connect_kwargs())
+    try:
+        with con.cursor() as cur:
+            cur.execute(sql)
+            return cur.fetchall()
     finally:
         con.close()
 
@@ -113,8 +146,10 @@ __all__ = [
     "harness_for",
     "make_server",
     "people",
+    "pg_rows",
     "query",
     "subprocess_env",
     "sync_command",
+    "write_pg_source",
     "write_source",
 ]

@@ -10,6 +10,12 @@ then equal, per key and kind,
 those of an uninterrupted reference sync of the same data, and the destination
 must hold exactly the source model. Two phases: the initial load, then a mix of
 updates, removes, adds and an address change.
+
+The same chain runs on every engine: on DuckDB for every destination, on a real
+PostgreSQL 15 (CDP_TARGET=postgres, the state and the diff in the target; the
+package's shared server, conftest.py) for the webhook, and on Spark in
+test_retl_kill_spark.py (the source read from Spark, the state in a DuckDB
+state file; a JVM per run, so fewer kills).
 """
 
 from __future__ import annotations
@@ -23,13 +29,16 @@ from retl_support import (
     Harness,
     harness_for,
     people,
+    pg_rows,
     query,
     subprocess_env,
     sync_command,
+    write_pg_source,
     write_source,
 )
 
 from reverse_etl.engine.runner import run_sync
+from tests.pg_server import PostgresServer
 
 Kill = tuple[str, object]  # ("writes", k) or ("crash", "point:n")
 
@@ -61,11 +70,20 @@ def phase_rows() -> list[list[tuple[int, str, str]]]:
     return [initial, changed]
 
 
-def run_cli(config: Path, warehouse: Path, h: Harness, kill: Kill | None) -> int:
+def run_cli(
+    config: Path,
+    warehouse: Path | None,
+    h: Harness,
+    kill: Kill | None,
+    env: dict[str, str] | None = None,
+) -> int:
+    """`cdp sync` in a child process: on the DuckDB `warehouse`, or (None) on the
+    target `env` names."""
     crash_at = str(kill[1]) if kill and kill[0] == "crash" else None
+    where = ["--warehouse", str(warehouse)] if warehouse else []
     proc = subprocess.Popen(
-        [*sync_command(crash_at), "--config", str(config), "--warehouse", str(warehouse)],
-        env=subprocess_env(),
+        [*sync_command(crash_at), "--config", str(config), *where],
+        env=env or subprocess_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -105,6 +123,34 @@ def test_killed_runs_deliver_every_row_exactly_once(kind: str, tmp_path: Path):
         assert max(ref.writes().values()) <= 2
         # And a run with nothing to do sends nothing.
         assert run_sync(h.sync(**overrides), warehouse).requests == 0
+
+
+def test_killed_runs_on_postgres_deliver_every_row_exactly_once(
+    postgres_server: PostgresServer, tmp_path: Path
+):
+    """The chain above with CDP_TARGET=postgres: source, state and diff in the target."""
+    env = subprocess_env(CDP_TARGET="postgres", **postgres_server.env())
+    overrides = {"name": "pg_kill_chain", "destination": {"batch_size": 4}}
+    state = "from reverse_etl.{} where sync_name = 'pg_kill_chain'"
+    with harness_for("webhook") as h, harness_for("webhook") as ref:
+        ref_warehouse = tmp_path / "ref.duckdb"
+        config = h.write_config(tmp_path / "syncs.yaml", **overrides)
+        killed = 0
+        for kills, rows in zip(PHASES, phase_rows(), strict=True):
+            write_pg_source(postgres_server, rows)
+            write_source(ref_warehouse, rows)
+            assert run_sync(ref.sync(**overrides), ref_warehouse).status == "succeeded"
+            for kill in kills:
+                killed += run_cli(config, None, h, kill, env) != 0
+            run_cli(config, None, h, None, env)
+
+            assert h.writes() == ref.writes(), "postgres: deliveries differ from reference"
+            assert h.audience() == h.expected_audience(rows)
+            outbox = pg_rows(postgres_server, "select count(*) " + state.format("sync_outbox"))
+            assert outbox == [(0,)]
+            keys = pg_rows(postgres_server, "select key " + state.format("sync_state"))
+            assert {k for (k,) in keys} == {str(r[0]) for r in rows}
+        assert killed >= 10, f"only {killed} runs were actually killed"
 
 
 class _Stop(Exception):

@@ -80,9 +80,15 @@ def run_sync_in_asset(
 ) -> Any:
     """Run one sync (or trigger) as `cdp sync` does, logging its progress; a
     run that did not succeed fails the asset."""
+    from reverse_etl.engine.db import close_target, target_for
     from reverse_etl.engine.runner import run_sync
 
-    result = run_sync(sync, warehouse.path, progress=context.log.info)
+    # the state where CDP_TARGET keeps it: this DuckDB file, CDP_PG_*, or Spark's state file
+    target = target_for(settings(), warehouse.path)
+    try:
+        result = run_sync(sync, target, progress=context.log.info)
+    finally:
+        close_target(target)
     context.log.info(result.render())
     if result.status != "succeeded":
         raise Failure(description=result.render())
