@@ -45,13 +45,15 @@
             {{ exceptions.raise_compiler_error(where ~ label ~ " needs an attribute and levels") }}
         {%- endif -%}
         {%- for level in comparison.levels -%}
-            {%- if not level.get('name') or level.get('m') is none or level.get('u') is none -%}
-                {{ exceptions.raise_compiler_error(where ~ label ~ ": level " ~ loop.index ~ " needs name, m and u") }}
+            {%- if not level.get('name') -%}
+                {{ exceptions.raise_compiler_error(where ~ label ~ ": level " ~ loop.index ~ " needs a name") }}
             {%- endif -%}
-            {%- if not (0 < level.m <= 1 and 0 < level.u <= 1) -%}
-                {{ exceptions.raise_compiler_error(where ~ label ~ ", level '" ~ level.name
-                    ~ "': m and u must be in (0, 1]") }}
-            {%- endif -%}
+            {%- for key in ['m', 'u', 'm_start'] if level.get(key) is not none -%}
+                {%- if level[key] is string or not (0 < level[key] <= 1) -%}
+                    {{ exceptions.raise_compiler_error(where ~ label ~ ", level '" ~ level.name
+                        ~ "': " ~ key ~ " must be a number in (0, 1], got '" ~ level[key] ~ "'") }}
+                {%- endif -%}
+            {%- endfor -%}
             {%- if level.get('comparison', 'else') not in ['exact', 'jaro_winkler', 'levenshtein', 'date_within', 'else'] -%}
                 {{ exceptions.raise_compiler_error(where ~ label ~ ", level '" ~ level.name
                     ~ "': unknown comparison '" ~ level.comparison ~ "'") }}
@@ -163,12 +165,3 @@
     abs(datediff(cast({{ left }} as date), cast({{ right }} as date)))
 {%- endmacro %}
 
-{#- The partial weight log2(m / u) of a comparison's level (0 for null). -#}
-{% macro identity_fs_weight(comparison, level_column) -%}
-    case {{ level_column }}
-        {%- for level in comparison.levels %}
-        when '{{ level.name }}' then ln({{ level.m }} / {{ level.u }}) / ln(2.0)
-        {%- endfor %}
-        else 0.0
-    end
-{%- endmacro %}

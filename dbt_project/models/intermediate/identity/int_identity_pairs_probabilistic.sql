@@ -1,69 +1,48 @@
-{#- Fellegi-Sunter scores of the blocked record pairs: per comparison of
-    _identity__probabilistic.yml the pair's level and its partial weight
-    log2(m / u); the match weight is the prior plus their sum. Pairs at or
-    above the threshold are matches (is_match). They do not feed the clusters
-    yet (`feed_edges` is not read: see docs/identity.md). Weights
-    are rounded to 4 decimals (PostgreSQL computes them in numeric) and stored
-    as floats, so every engine stores the same numbers. -#}
+{#- Fellegi-Sunter scores of the blocked record pairs
+    (int_identity_fs_pair_levels): per comparison of _identity__probabilistic.yml
+    the pair's level and its partial weight log2(m / u) with the trained
+    parameters (int_identity_fs_parameters; a null level weighs 0); the match
+    weight is the prior plus their sum. Pairs at or above the threshold are
+    matches (is_match). Weights are rounded to 4 decimals and stored as
+    floats, so every engine stores the same numbers. -#}
+-- Jinja loops over the configured comparisons and EM iterations: sqlfluff's
+-- indentation rule cannot follow them.
+-- noqa: disable=LT02,LT05
 {%- set fs = cdp.identity_fs_config() %}
 with
 
-records as (
+pair_levels as (
 
-    select * from {{ ref('int_identity_records_prepared') }}
-
-),
-
-blocked as (
-    {{ cdp.identity_fs_blocks(fs, 'records') }}
+    select * from {{ ref('int_identity_fs_pair_levels') }}
 
 ),
 
-first_blocks as (
+parameters as (
 
-    select
-        *,
-        row_number() over (
-            partition by left_record_key, right_record_key
-            order by blocking_order
-        ) as block_rank
-    from blocked
-
-),
-
-levels as (
-
-    select
-        first_blocks.left_record_key,
-        first_blocks.right_record_key,
-        first_blocks.blocking_rule,
-        {%- for comparison in fs.comparisons %}
-        {{ cdp.identity_fs_level(
-            comparison,
-            'left_records.' ~ comparison.attribute,
-            'right_records.' ~ comparison.attribute,
-        ) }} as {{ comparison.attribute }}_level,
-        {%- endfor %}
-        1 as is_scored
-    from first_blocks
-    inner join records as left_records
-        on first_blocks.left_record_key = left_records.record_key
-    inner join records as right_records
-        on first_blocks.right_record_key = right_records.record_key
-    where first_blocks.block_rank = 1
+    select * from {{ ref('int_identity_fs_parameters') }}
 
 ),
 
 weights as (
 
     select
-        levels.*,
+        pair_levels.*,
         {%- for comparison in fs.comparisons %}
-        {{ cdp.identity_fs_weight(comparison, 'levels.' ~ comparison.attribute ~ '_level') }}  -- noqa: LT02, LT05
-        as {{ comparison.attribute }}_raw_weight,  -- noqa: LT02
+        {%- set p = 'parameters_' ~ comparison.attribute %}
+        case
+            when pair_levels.{{ comparison.attribute }}_level = 'null' then 0.0
+            else ln({{ p }}.m_probability / {{ p }}.u_probability) / ln(2.0)
+        end as {{ comparison.attribute }}_raw_weight,
         {%- endfor %}
         1 as is_weighted
-    from levels
+    from pair_levels
+    {%- for comparison in fs.comparisons %}
+    {%- set p = 'parameters_' ~ comparison.attribute %}
+    left join parameters as {{ p }}
+        on
+            {{ p }}.comparison_name = '{{ comparison.attribute }}'
+            and pair_levels.{{ comparison.attribute }}_level = {{ p }}.level_name
+    {%- endfor %}
 
 ),
 
@@ -88,11 +67,12 @@ final as (
         blocking_rule,
         {%- for comparison in fs.comparisons %}
         {{ comparison.attribute }}_level,  -- noqa: LT02
-        cast(round({{ comparison.attribute }}_raw_weight, 4) as {{ dbt.type_float() }}) as {{ comparison.attribute }}_weight,  -- noqa: LT02, LT05
+        cast(round(cast({{ comparison.attribute }}_raw_weight as {{ dbt.type_numeric() }}), 4) as {{ dbt.type_float() }}) as {{ comparison.attribute }}_weight,  -- noqa: LT02, LT05
         {%- endfor %}
-        cast(round(raw_match_weight, 4) as {{ dbt.type_float() }}) as match_weight,
-        cast(round(
-            power(2.0, raw_match_weight) / (1 + power(2.0, raw_match_weight)), 6
+        cast(round(cast(raw_match_weight as {{ dbt.type_numeric() }}), 4) as {{ dbt.type_float() }}) as match_weight,
+        cast(round(cast(
+            power(2.0, raw_match_weight) / (1 + power(2.0, raw_match_weight))
+            as {{ dbt.type_numeric() }}), 6
         ) as {{ dbt.type_float() }}) as match_probability,
         raw_match_weight >= {{ fs.threshold }} as is_match
     from summed
