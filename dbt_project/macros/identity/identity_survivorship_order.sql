@@ -8,7 +8,12 @@
       most_complete    the longest value, or for a group the record filling
                        most of its fields (`completeness_expression`), then
                        most recent
-    Ties end on the record key so the pick is deterministic. -#}
+    Records that tie (the same updated_at, or none: a source without a change
+    timestamp leaves updated_at null rather than using its landing time) go
+    to the value most of the customer's records agree on
+    (`frequency_expression`), then to the earliest source in
+    `source_priority` when one is given, and last to the record key, so the
+    pick is deterministic and one typo does not win by landing later. -#}
 {% macro identity_survivorship_order(
     strategy, source_priority=[], frequency_expression='1', completeness_expression='1'
 ) -%}
@@ -38,5 +43,16 @@
         ) }}
     {%- endif %}
     updated_at desc nulls last,
+    {%- if strategy != 'most_frequent' %}
+    {{ frequency_expression }} desc,
+    {%- endif %}
+    {%- if source_priority and strategy != 'source_priority' %}
+    case source_name
+        {%- for source_name in source_priority %}
+        when '{{ source_name }}' then {{ loop.index }}
+        {%- endfor %}
+        else {{ source_priority | length + 1 }}
+    end,
+    {%- endif %}
     record_key
 {%- endmacro %}
