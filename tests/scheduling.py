@@ -64,6 +64,9 @@ GROUP_SECONDS: dict[str, float] = {
     "test_dbt_staging.py": 20,
     "reverse_etl/test_retl_postgres.py": 16,
     "serve/test_tracking.py": 15,
+    # failed early in that run (no analytics.js installed): measured alone on
+    # branch `suite`, load 3 (the linking test's build, 23 s, and two clients)
+    "serve/test_clients.py": 27,
 }
 
 
