@@ -32,7 +32,7 @@ def test_longest_first_then_slow_then_the_rest_then_spark() -> None:
     groups = {
         SPARK_GROUP: (False, 0),
         "test_sample_data.py": (False, 1),  # not listed, fast
-        "serve/test_clients.py": (True, 2),  # not listed, slow
+        "serve/test_store.py": (True, 2),  # not listed, slow
         "engines": (True, 3),
         "incremental": (True, 4),
         "test_dbt_staging.py": (True, 5),
@@ -42,7 +42,7 @@ def test_longest_first_then_slow_then_the_rest_then_spark() -> None:
         "incremental",
         "engines",
         "test_dbt_staging.py",
-        "serve/test_clients.py",
+        "serve/test_store.py",
         "test_sample_data.py",
         SPARK_GROUP,
     ]
@@ -64,7 +64,7 @@ def test_group_seconds_sums_a_durations_report() -> None:
         "131.52s setup    tests/engines/test_cross_engine.py::test_landing_matches",
         "2.69s call     tests/test_concurrency.py::test_held[privacy log]",
         "2.47s call     tests/test_concurrency.py::test_held[summary]",
-        "0.30s teardown tests/engines/test_spark_store.py::test_x",
+        "0.30s teardown tests/engines/test_cross_engine_spark.py::test_x",
         "1.00s call     tests/engines/test_cross_engine.py::test_models_match",
         "(27 durations < 0.005s hidden.  Use -vv to show these durations.)",
     ]
