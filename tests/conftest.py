@@ -22,7 +22,7 @@ from tests.engines.engine_builds import (
     land_and_build,
 )
 from tests.once import once, shared_root
-from tests.scheduling import SPARK_GROUP, group_of, make_scheduler, rank
+from tests.scheduling import SPARK_GROUP, group_of, is_spark_module, make_scheduler, rank
 
 REPO = Path(__file__).resolve().parent.parent
 CDP = Path(sys.executable).parent / "cdp"
@@ -61,7 +61,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.slow)
     groups = {item.nodeid: group_of(item.nodeid) for item in items}
     for item in items:
-        if bool(item.get_closest_marker("spark")) != (groups[item.nodeid] == SPARK_GROUP):
+        if bool(item.get_closest_marker("spark")) != is_spark_module(item.nodeid):
             raise pytest.UsageError(
                 f"{item.nodeid}: a Spark test must be in a module whose name holds 'spark', "
                 "and only Spark tests may be (tests/scheduling.py)"

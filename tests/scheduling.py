@@ -4,8 +4,10 @@ A test belongs to one group, and a group runs whole on one worker, so a
 session or package fixture behind a group is set up on one worker only (and a
 package whose tests share state in file order, tests/privacy, keeps its order):
 
-* `spark`: the Spark modules (their file name holds `spark`); always last,
-  because their build runs in the background from the first test;
+* `spark`: the Spark modules (their file name holds `spark`) that read the
+  Spark build; always last, because that build runs in the background from the
+  first test. A Spark module that starts Spark sessions of its own
+  (SPARK_WITHOUT_BUILD) has no reason to wait and is grouped like any other;
 * a package of PACKAGE_GROUPS (tests/<package>/): one group;
 * any other module (tests/test_*.py, tests/reverse_etl/test_*.py): its own group.
 
@@ -20,30 +22,57 @@ order, which tests/conftest.py sorts longest first (`rank`).
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+import sys
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 SPARK_GROUP = "spark"
+# Spark modules (paths under tests/) that do not read the Spark build: grouped
+# like any other module, so they run before the end instead of after it.
+SPARK_WITHOUT_BUILD = frozenset({"engines/test_spark_store.py"})
 # Packages whose tests share session or package fixtures that build (or hold
 # state the tests share in order): each runs whole on one worker.
 PACKAGE_GROUPS = frozenset(
     {"engines", "identity", "incremental", "orchestration", "privacy", "segments", "predictions"}
 )
-# Groups handed to the workers first, longest first (--durations on 2 cores;
-# docs/testing.md). Groups not listed follow in collection order, those with a
-# slow test first; the Spark group is always last.
-LONGEST_FIRST = (
-    "orchestration",
-    "engines",
-    "incremental",
-    "identity",
-    "test_cli.py",
-    "privacy",
-    "segments",
-    "test_build.py",
-    "reverse_etl/test_retl_postgres.py",
-    "reverse_etl/test_retl_kill.py",
-)
+# Worker-seconds per group: pytest's --durations (setup, call, teardown) summed
+# with group_seconds() below, from the last whole run on two workers (main at
+# 09b7395, 2026-12-07 08:12, `-n 2 --dist loadgroup --durations=0`, load 2 to
+# 4: 2,217 worker-seconds, 1,182 s wall). The groups are handed out longest
+# first (the longest-processing-time rule: each worker takes the longest group
+# left when it gets free, so the two finish close together as long as no group
+# is over half the total). A group of 15 s or more belongs here; refresh the
+# figures from a new run with `python -m tests.scheduling LOG`.
+# The Spark group is not listed: it always goes last (its build runs in the
+# background from the first test).
+GROUP_SECONDS: dict[str, float] = {
+    "incremental": 707,
+    "orchestration": 404,
+    "engines": 172,
+    "privacy": 132,
+    "identity": 112,
+    "test_cli.py": 94,
+    "test_build.py": 87,
+    "reverse_etl/test_retl_kill.py": 77,
+    "test_concurrency.py": 49,
+    "segments": 44,
+    "serve/test_durability.py": 31,
+    "reverse_etl/test_retl_sync.py": 30,
+    "test_warehouse_access.py": 25,
+    "reverse_etl/test_retl_file.py": 23,
+    "test_dbt_staging.py": 20,
+    "reverse_etl/test_retl_postgres.py": 16,
+    "serve/test_tracking.py": 15,
+    # failed early in that run (no analytics.js installed): measured alone on
+    # branch `suite`, load 3 (the linking test's build, 23 s, and two clients)
+    "serve/test_clients.py": 27,
+}
+
+
+def is_spark_module(nodeid: str) -> bool:
+    """Whether the test's module is a Spark module (its file name holds `spark`)."""
+    return SPARK_GROUP in PurePosixPath(nodeid.split("::", 1)[0]).name
 
 
 def group_of(nodeid: str) -> str:
@@ -53,21 +82,40 @@ def group_of(nodeid: str) -> str:
         parts = parts[1:]
     if not parts:
         return nodeid
-    if SPARK_GROUP in parts[-1]:
+    if is_spark_module(nodeid) and "/".join(parts) not in SPARK_WITHOUT_BUILD:
         return SPARK_GROUP
     if len(parts) > 1 and parts[0] in PACKAGE_GROUPS:
         return parts[0]
     return "/".join(parts)
 
 
-def rank(group: str, slow: bool, first_seen: int) -> tuple[int, int]:
-    """Sort key of a group: LONGEST_FIRST in order, then the slow groups, then
-    the rest (each in collection order), then Spark."""
+def rank(group: str, slow: bool, first_seen: int) -> tuple[int, float, int]:
+    """Sort key of a group: those of GROUP_SECONDS longest first, then the other
+    slow groups, then the rest (each in collection order), then Spark."""
     if group == SPARK_GROUP:
-        return (3, 0)
-    if group in LONGEST_FIRST:
-        return (0, LONGEST_FIRST.index(group))
-    return (1 if slow else 2, first_seen)
+        return (3, 0, 0)
+    if group in GROUP_SECONDS:
+        return (0, -GROUP_SECONDS[group], first_seen)
+    return (1 if slow else 2, 0, first_seen)
+
+
+def group_seconds(durations: Iterable[str]) -> dict[str, float]:
+    """Worker-seconds per group from the lines of pytest's `--durations=0` report
+    (`12.34s call     tests/x.py::test_y`), longest first."""
+    totals: dict[str, float] = {}
+    for line in durations:
+        fields = line.split(None, 2)  # a parametrized id may hold spaces
+        if len(fields) != 3 or not fields[0].endswith("s"):
+            continue
+        if fields[1] not in ("setup", "call", "teardown") or not fields[2].startswith("tests/"):
+            continue
+        try:
+            seconds = float(fields[0][:-1])
+        except ValueError:
+            continue
+        group = group_of(fields[2])
+        totals[group] = totals.get(group, 0.0) + seconds
+    return dict(sorted(totals.items(), key=lambda item: -item[1]))
 
 
 def make_scheduler(config: Any, log: Any) -> Any:
@@ -82,3 +130,22 @@ def make_scheduler(config: Any, log: Any) -> Any:
     # number of tests per scope.
     config.option.loadscopereorder = False
     return GroupScheduling(config, log)
+
+
+def main(argv: list[str]) -> int:
+    """`python -m tests.scheduling LOG`: the worker-seconds per group in a pytest
+    log run with --durations=0, as lines for GROUP_SECONDS (groups of 15 s or
+    more), then the total."""
+    (log,) = argv
+    totals = group_seconds(Path(log).read_text(encoding="utf-8").splitlines())
+    for group, seconds in totals.items():
+        if seconds >= 15 and group != SPARK_GROUP:
+            print(f'    "{group}": {seconds:.0f},')
+    print(
+        f"# total {sum(totals.values()):.0f} worker-seconds, Spark {totals.get(SPARK_GROUP, 0):.0f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

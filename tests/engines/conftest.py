@@ -54,7 +54,12 @@ def duckdb_build_started(shared_business_started: Future[Business]) -> Future[Bu
     return shared_business_started
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def duckdb_build(shared_business_started: Future[Business]) -> EngineBuild:
-    """The DuckDB reference build, finished (the tests check that it succeeded)."""
+    """The DuckDB reference build, finished (the tests check that it succeeded).
+
+    Function-scoped on purpose: pytest sets up wider-scoped fixtures first, so as a
+    session fixture this wait came before test_cross_engine's module fixture
+    `postgres_build`, and PostgreSQL landed and built only after DuckDB had
+    finished. Waiting on the future per test costs nothing."""
     return shared_business_started.result().build
