@@ -79,7 +79,12 @@ def cli(config: Path, env: dict[str, str], h: Harness, kill: str | None = None) 
     )
     if kill and kill.startswith("writes:"):
         h.server.faults.kill_after_writes(proc.pid, int(kill.split(":")[1]))
-    out, err = proc.communicate(timeout=CLI_TIMEOUT)
+    try:
+        out, err = proc.communicate(timeout=CLI_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()  # no orphan left holding the JVM or the state file
+        proc.communicate()
+        raise
     h.server.faults.clear()
     errors = "\n".join(line for line in err.splitlines() if "WARN" not in line)[-3000:]
     assert proc.returncode == 0 if kill is None else proc.returncode in (0, 137, -9), (
