@@ -2,7 +2,8 @@
 
 Sections appear only for what exists in the warehouse, so the report grows as
 later stages (identity resolution, segments, syncs) are added. It reads the
-configured target (CDP_TARGET) through the warehouse-access layer.
+configured target (CDP_TARGET) through the warehouse-access layer; on Spark the
+rows synced come from the syncs' DuckDB state file (CDP_SYNC_STATE_PATH).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from cdp.config import Settings
 from cdp.landing.manifest import REJECTS_TABLE
 from cdp.landing.registry import RAW_SCHEMA
-from cdp.warehouse import Warehouse, open_warehouse
+from cdp.warehouse import Warehouse, WarehouseError, connect_duckdb, open_warehouse
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,34 @@ def _raw_counts(wh: Warehouse, relations: set[tuple[str, str]]) -> dict[str, tup
     return counts
 
 
+SYNCED_SQL = "select sync_name, sum(rows_sent) from reverse_etl.sync_runs group by 1"
+
+
+def _spark_synced(settings: Settings) -> dict[str, int]:
+    """Rows sent per sync on Spark, whose sync state lives in a DuckDB state file
+    (CDP_SYNC_STATE_PATH, reverse_etl/engine/db.py), not in the Spark catalog."""
+    from reverse_etl.engine.db import spark_state_path
+
+    try:
+        path = spark_state_path(settings)
+    except WarehouseError:
+        return {}  # no Spark folder: nothing was synced
+    if not path.is_file():
+        return {}
+    con = connect_duckdb(path, read_only=True)
+    try:
+        present = con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'reverse_etl' "
+            "and table_name = 'sync_runs'"
+        ).fetchone()
+        if not present or not present[0]:
+            return {}
+        rows = con.execute(SYNCED_SQL).fetchall()
+    finally:
+        con.close()
+    return {str(name): int(n or 0) for name, n in rows}
+
+
 def collect_summary(settings: Settings) -> RunSummary:
     """Read the report's figures from the configured warehouse (read-only)."""
     if settings.target == "duckdb" and not settings.warehouse_path.exists():
@@ -114,12 +143,9 @@ def collect_summary(settings: Settings) -> RunSummary:
             }
         synced: dict[str, int] = {}
         if ("reverse_etl", "sync_runs") in relations:
-            synced = {
-                str(name): int(n or 0)
-                for name, n in wh.rows(
-                    "select sync_name, sum(rows_sent) from reverse_etl.sync_runs group by sync_name"
-                )
-            }
+            synced = {str(name): int(n or 0) for name, n in wh.rows(SYNCED_SQL)}
+    if settings.target == "spark":
+        synced = _spark_synced(settings)
     return RunSummary(
         raw=raw,
         staging=staging,

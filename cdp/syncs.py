@@ -19,9 +19,10 @@ from cdp.config import Settings
 from cdp.dbt import manifest_path
 from cdp.demo import missing_demo
 from reverse_etl.config import load_syncs
-from reverse_etl.engine.db import close_target, target_for
+from reverse_etl.engine.db import SparkTarget, close_target, target_for
 from reverse_etl.engine.runner import run_sync
 from reverse_etl.errors import ConfigError
+from reverse_etl.triggers import spark_runnable
 
 
 @dataclass
@@ -48,6 +49,10 @@ def run_all_syncs(
     target = target_for(settings)
     result = SyncStepResult()
     syncs = load_syncs(settings.syncs_path, manifest_path(settings))
+    if isinstance(target, SparkTarget):  # triggers are left out there, with one line
+        syncs, note = spark_runnable(syncs)
+        if note:
+            progress(note)
     servers: AbstractContextManager[Any] = nullcontext()
     if demo:
         problem = missing_demo("--demo-destinations")

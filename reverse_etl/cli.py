@@ -23,10 +23,11 @@ from cdp.config import Settings
 from cdp.warehouse import WarehouseError
 from reverse_etl.config import SyncDefinition, load_syncs
 from reverse_etl.destinations import build_destination
-from reverse_etl.engine.db import SyncTarget, close_target, target_for
+from reverse_etl.engine.db import SparkTarget, SyncTarget, close_target, target_for
 from reverse_etl.engine.plan import plan_sync
 from reverse_etl.engine.runner import Checkpoint, run_sync
 from reverse_etl.errors import ConfigError, ReverseEtlError
+from reverse_etl.triggers import spark_runnable
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,10 @@ def sync(
         if not check:  # --check talks to the destinations only
             target = target_for(Settings.from_env(), warehouse)
         selected = _select(load_syncs(config_path, manifest), names)
+        if isinstance(target, SparkTarget):
+            selected, note = spark_runnable(selected, names)
+            if note:
+                click.echo(f"note: {note}", err=True)
     except (ConfigError, WarehouseError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

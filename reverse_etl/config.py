@@ -151,6 +151,16 @@ class SyncDefinition(BaseModel):
         return self.customer_key or self.primary_key
 
     @property
+    def customer_field(self) -> str | None:
+        """The field that carries the customer id when the key is not it (a trigger's
+        `customer_id`, keyed by event id): the diff finds an erased person's keys by
+        this field of what was sent, kept in sync_state's payload (docs/privacy.md)."""
+        if self.customer_column == self.primary_key:
+            return None
+        names = sorted(n for n, m in self.fields.items() if m.source == self.customer_column)
+        return names[0] if names else None
+
+    @property
     def identity_field(self) -> str | None:
         return self.destination.identity_field
 

@@ -22,16 +22,22 @@ at, build_id) is mapped from the model's columns; the traits are the trigger's.
 
 `parse_syncs` (config.py) calls `trigger_syncs` and validates what it returns as
 ordinary syncs with `kind: trigger`; `cdp sync` and `cdp run` run them with the
-syncs, the Dagster asset `triggers/<name>` runs each below the memberships.
+syncs, the Dagster asset `triggers/<name>` runs each below the memberships. On
+CDP_TARGET=spark they are left out at start-up with one line (`spark_runnable`):
+the event log they read is not built there.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reverse_etl.destinations.webhook.config import EVENT_ENVELOPE
+from reverse_etl.errors import ConfigError
+
+if TYPE_CHECKING:
+    from reverse_etl.config import SyncDefinition
 
 DEFAULT_SOURCE = "marts.segment_trigger_events"
 EVENT_KEY = "event_id"
@@ -125,3 +131,33 @@ def trigger_syncs(data: Any) -> tuple[list[tuple[str, dict[str, Any]]], list[str
             continue
         found.append((trigger.name, trigger.sync()))
     return found, problems
+
+
+SPARK_REFUSAL = (
+    "triggers do not run on spark: their event log (segment_membership_history and "
+    "segment_membership_events) is incremental by key, which plain Parquet tables "
+    "cannot keep, so it is not built there (docs/engines.md, 'Known gaps')"
+)
+
+
+def spark_runnable(
+    syncs: list[SyncDefinition], named: tuple[str, ...] = ()
+) -> tuple[list[SyncDefinition], str | None]:
+    """(the syncs to run on CDP_TARGET=spark, a one-line note or None).
+
+    Triggers are left out there (SPARK_REFUSAL); naming one with `--sync` is bad input
+    (TriggerRefused), so the refusal comes at start-up, never half-way."""
+    triggers = [s.name for s in syncs if s.kind == "trigger"]
+    if not triggers:
+        return syncs, None
+    asked = sorted(set(triggers) & set(named))
+    if asked:
+        raise TriggerRefused(f"trigger {', '.join(asked)}: {SPARK_REFUSAL}")
+    return (
+        [s for s in syncs if s.kind != "trigger"],
+        f"skipping trigger(s) {', '.join(triggers)}: {SPARK_REFUSAL}",
+    )
+
+
+class TriggerRefused(ConfigError):
+    """A trigger named to run on an engine that cannot build its event log."""

@@ -69,7 +69,11 @@ class SparkStore:
 
 
 def stop_session(spark: Any) -> None:
-    """Stop `spark` and end the JVM pyspark launched (also used by cdp/warehouse)."""
+    """Stop `spark` and end the JVM pyspark launched (also used by cdp/warehouse).
+
+    A JVM this process attached to (PYSPARK_GATEWAY_PORT: spark-submit's, or the
+    one the Spark kill test shares between `cdp sync` processes) is left running:
+    only this process's connections to it are closed."""
     from pyspark import SparkContext
 
     spark.stop()
@@ -77,7 +81,10 @@ def stop_session(spark: Any) -> None:
     if gateway is None:
         return
     process = getattr(gateway, "proc", None)  # the JVM pyspark launched, if it did
-    gateway.shutdown()
+    if process is None:
+        gateway.close()
+    else:
+        gateway.shutdown()
     SparkContext._gateway = None
     SparkContext._jvm = None
     if process is not None:

@@ -1,7 +1,9 @@
 """What the syncs held about erased customers, and scrubbing it once removed.
 
 Before an erasure deletes a customer, `syncs_holding` notes which syncs hold
-their key in `reverse_etl.sync_state` (what a destination acknowledged). The
+their key in `reverse_etl.sync_state` (what a destination acknowledged), or a
+key sent with their id in the payload's `customer_id` (a trigger's event ids:
+the audit counts the events it sent them). The
 rebuild drops them from every model, so the next sync's diff sees the key
 gone; because the key's hash is in `privacy.erasure_log`, the engine sends it
 as an *erasure* (reverse_etl Phase.ERASE) in every mode, through the normal
@@ -37,13 +39,30 @@ from cdp.privacy.subject import relation_exists
 ERASURE_LOG = "privacy.erasure_log"
 
 
+SENT_CUSTOMER_FIELD = "customer_id"
+"""The payload field that names the customer of a key that is not a customer id: a
+trigger's events (key: event id) carry it, and sync_state keeps what was sent, so an
+erased person's event ids are known after the warehouse rows are gone."""
+
+
+def subject_held_sql(customers: str = "privacy_subject_customers") -> str:
+    """Predicate on a reverse_etl.sync_state row: it is about one of `customers` (a
+    relation with customer_id), by its key or by the customer id it was sent with."""
+    return (
+        f"(key in (select customer_id from {customers}) or "
+        f"json_extract_string(payload, '$.{SENT_CUSTOMER_FIELD}') in "
+        f"(select customer_id from {customers}))"
+    )
+
+
 def syncs_holding(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Syncs with state for the request's customers: {sync_name: keys}."""
+    """Syncs with state for the request's customers: {sync_name: keys}; a trigger
+    counts the person's event ids it sent."""
     if not relation_exists(con, "reverse_etl", "sync_state"):
         return {}
     rows = con.execute(
-        """select sync_name, count(*) from reverse_etl.sync_state
-        where key in (select customer_id from privacy_subject_customers)
+        f"""select sync_name, count(*) from reverse_etl.sync_state
+        where {subject_held_sql()}
         group by sync_name order by sync_name"""
     ).fetchall()
     return {str(name): int(n) for name, n in rows}
@@ -155,17 +174,23 @@ def _refusals(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 def _still_held(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Syncs whose state or outbox still carries one of the erased keys."""
+    erased = "in (select h from privacy_erased_hashes)"
+    sent_customer = f"json_extract_string(payload, '$.{SENT_CUSTOMER_FIELD}')"
     rows = con.execute(
-        """select sync_name, count(*) from reverse_etl.sync_state
-        where sha256(key) in (select h from privacy_erased_hashes) group by sync_name"""
+        f"""select sync_name, count(*) from reverse_etl.sync_state
+        where sha256(key) {erased} or sha256({sent_customer}) {erased}
+        group by sync_name"""
     ).fetchall()
     held = {str(s): int(n) for s, n in rows}
     if relation_exists(con, "reverse_etl", "sync_outbox"):
         rows = con.execute(
-            """select sync_name, count(*) from (
-                select sync_name, unnest(json_extract_string(rows, '$[*].key')) as key
+            f"""with batch_rows as (
+                select sync_name, unnest(json_extract(rows, '$[*]')) as r
                 from reverse_etl.sync_outbox)
-            where sha256(key) in (select h from privacy_erased_hashes) group by sync_name"""
+            select sync_name, count(*) from batch_rows
+            where sha256(json_extract_string(r, '$.key')) {erased}
+                or sha256(json_extract_string(r, '$.payload.{SENT_CUSTOMER_FIELD}')) {erased}
+            group by sync_name"""
         ).fetchall()
         for s, n in rows:
             held[str(s)] = held.get(str(s), 0) + int(n)

@@ -3,8 +3,9 @@
 The document has the golden profile, identifiers, source records with their
 raw rows (every raw row the erasure would delete: the same keys and
 predicate, cdp/landing/tombstones.py), activities, consent history and state,
-measures and predictions, segment membership and its history, suppressions,
-and per sync what was sent (the acknowledged payload and when) plus the runs
+measures and predictions, segment membership and its history, the trigger
+events (entries and exits), suppressions, and per sync what was sent (the
+acknowledged payload and when: for a trigger, each event id sent) plus the runs
 of those syncs.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 import duckdb
 
 from cdp.landing.tombstones import TABLE_KEYS
+from cdp.privacy.destinations import subject_held_sql
 from cdp.privacy.subject import (
     ErasureRequest,
     PrivacyError,
@@ -47,6 +49,7 @@ CUSTOMER_SECTIONS = (
     ("segment_memberships", "marts.segment_memberships"),
     ("segment_membership_history", "marts.segment_membership_history"),
     ("segment_membership_changes", "marts.segment_membership_changes"),
+    ("segment_membership_events", "marts.segment_membership_events"),
 )
 
 
@@ -102,12 +105,16 @@ def _syncs(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Per sync: the acknowledged payload and time per key, rejections, and the runs."""
     if not relation_exists(con, "reverse_etl", "sync_state"):
         return {}
-    keys = "key in (select customer_id from privacy_subject_customers)"
+    held = subject_held_sql()  # a trigger's event ids too, by the customer_id sent
     state = _rows(
         con,
         "select sync_name, key, payload::varchar as payload, acknowledged_at "
-        f"from reverse_etl.sync_state where {keys} order by sync_name",
+        f"from reverse_etl.sync_state where {held} order by sync_name, key",
         [],
+    )
+    keys = (
+        "key in (select customer_id from privacy_subject_customers) or key in "
+        f"(select key from reverse_etl.sync_state where {held})"
     )
     syncs: dict[str, Any] = {}
     for row in state:

@@ -7,7 +7,9 @@ to millions of keys; the expressions the two spell differently come from dialect
 2. Full-outer-join that projection with `reverse_etl.sync_state` for the sync:
    add (key not acknowledged, or marked for full resync), change (hash differs),
    remove (acknowledged key no longer in the source), erase (a removed key of an
-   erased person: `reverse_etl.privacy.erased_keys_sql`).
+   erased person: `reverse_etl.privacy.erased_keys_sql`; matched by the key, or,
+   when the key is not the customer id, by the `customer_field` sent with it, so a
+   trigger's event ids of an erased person are erased too).
 3. Apply the mode (see README "Modes"): which kinds are sent, forgotten or ignored
    (erasures are sent in every mode);
    an identity change (a new email for a key) becomes remove(old) + add(new)
@@ -213,7 +215,13 @@ def compute_diff(db: SyncDatabase, sync: SyncDefinition, rejection_epoch: int) -
     )
     send = SEND_KINDS[sync.mode]
     split_identity = "true" if "remove" in send and identity is not None else "false"
-    erased_hash = d.sha256_hex(dialect, "t.key")
+    erased = f"{d.sha256_hex(dialect, 't.key')} in (select key_hash from erased)"
+    if sync.customer_field is not None:
+        # keyed by something else (a trigger's event id): the customer id sent with it
+        sent = d.json_text(dialect, "t.payload", sync.customer_field)
+        if sync.customer_field not in sync.hashed_identifiers:
+            sent = d.sha256_hex(dialect, sent)
+        erased = f"({erased} or {sent} in (select key_hash from erased))"
     db.create_temp(
         "retl_joined",
         f"""
@@ -225,8 +233,7 @@ def compute_diff(db: SyncDatabase, sync: SyncDefinition, rejection_epoch: int) -
         select
             coalesce(s.key, t.key) as key,
             case
-                when s.key is null and {erased_hash} in (select key_hash from erased)
-                    then 'erase'
+                when s.key is null and {erased} then 'erase'
                 when s.key is null then 'remove'
                 when t.key is null or t.content_hash is null then 'add'
                 when s.content_hash <> t.content_hash then 'change'

@@ -1,7 +1,7 @@
 """`cdp sync` on Spark (local): the source read from the Spark catalog, the state in a
 DuckDB state file (reverse_etl/engine/staging.py).
 
-Two tests, few `cdp sync` processes, because each starts a JVM (~25 s on 2 cores):
+Two tests, few JVM starts (~25 s each on 2 cores):
 
 * the kill-point chain of test_retl_kill.py on Spark: `cdp sync` with
   CDP_TARGET=spark killed at the engine's checkpoints (crashing_sync.py) and by
@@ -9,7 +9,12 @@ Two tests, few `cdp sync` processes, because each starts a JVM (~25 s on 2 cores
   the server counted equal an uninterrupted DuckDB reference sync of the same
   rows, per key and kind, and the destination holds exactly the source. The
   source is an external Parquet table of a small catalog of the test's own,
-  whose file the test rewrites between the phases (no Spark job for that);
+  whose file the test rewrites between the phases (no Spark job for that).
+  Every process of the chain attaches to one JVM the fixture starts
+  (`SharedJvm`: pyspark's PYSPARK_GATEWAY_PORT, as under spark-submit), and the
+  test stops the SparkContext a killed process left behind, so a kill costs a
+  context, not a JVM. Then `cdp summary` (on the same JVM) shows the rows the
+  chain synced, read from the state file;
 * a demo segment of the Spark-built shared business (tests/conftest.py's Spark
   build, the one test_cross_engine_spark.py compares; nothing is built again),
   with the demo's consent and suppression gates, synced with `cdp sync` on
@@ -27,7 +32,9 @@ import os
 import subprocess
 from collections.abc import Iterator
 from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -37,7 +44,7 @@ from retl_support import write_source as write_duckdb
 
 from reverse_etl.engine.runner import run_sync
 from tests.business import Business
-from tests.engines.engine_builds import EngineBuild
+from tests.engines.engine_builds import EngineBuild, run_cdp
 
 pytestmark = [
     pytest.mark.slow,
@@ -72,7 +79,12 @@ def cli(config: Path, env: dict[str, str], h: Harness, kill: str | None = None) 
     )
     if kill and kill.startswith("writes:"):
         h.server.faults.kill_after_writes(proc.pid, int(kill.split(":")[1]))
-    out, err = proc.communicate(timeout=CLI_TIMEOUT)
+    try:
+        out, err = proc.communicate(timeout=CLI_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()  # no orphan left holding the JVM or the state file
+        proc.communicate()
+        raise
     h.server.faults.clear()
     errors = "\n".join(line for line in err.splitlines() if "WARN" not in line)[-3000:]
     assert proc.returncode == 0 if kill is None else proc.returncode in (0, 137, -9), (
@@ -84,35 +96,68 @@ def cli(config: Path, env: dict[str, str], h: Harness, kill: str | None = None) 
 # --- the kill chain on a small catalog of the test's own -------------------------------
 
 
+@dataclass
+class SharedJvm:
+    """One Spark JVM for every `cdp sync` of the kill chain: the processes attach to
+    it through pyspark's own PYSPARK_GATEWAY_PORT/SECRET (what spark-submit hands a
+    Python driver), so a killed process costs a SparkContext, not a JVM start."""
+
+    gateway: Any
+    env: dict[str, str]
+
+    def stop_orphan(self) -> None:
+        """Stop the SparkContext a killed process left running in the JVM."""
+        session = self.gateway.jvm.org.apache.spark.sql.SparkSession.getDefaultSession()
+        if session.isDefined() and not session.get().sparkContext().isStopped():
+            session.get().sparkContext().stop()
+
+
 @pytest.fixture(scope="module")
-def spark_catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
-    """(CDP_SPARK_DIR, the folder of marts.audience's Parquet file): an external
-    Parquet table declared once in a Spark session of this process, then closed."""
+def spark_catalog(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Path, SharedJvm]]:
+    """(the folder of marts.audience's Parquet file, the shared JVM): an external
+    Parquet table declared once in CDP_SPARK_DIR, in a session on the shared JVM."""
     pytest.importorskip("pyspark", reason="pyspark is not installed")
+    from pyspark import SparkConf
+    from pyspark.java_gateway import launch_gateway
+
+    from cdp.landing.engines.spark import SparkConfig
     from cdp.warehouse.access import SparkWarehouse
 
     root = tmp_path_factory.mktemp("spark_sync")
     spark_dir, data = root / "spark", root / "audience"
     data.mkdir()
+    spark_dir.mkdir()
     write_parquet(data, people(1))
-    previous = os.environ.get("CDP_SPARK_DIR")
-    os.environ["CDP_SPARK_DIR"] = str(spark_dir)
+    conf = SparkConf(loadDefaults=False)
+    for key, value in SparkConfig(spark_dir).session_conf().items():
+        conf.set(key, value)
+    gateway = launch_gateway(conf)
+    attach = {
+        "PYSPARK_GATEWAY_PORT": str(gateway.gateway_parameters.port),
+        "PYSPARK_GATEWAY_SECRET": str(gateway.gateway_parameters.auth_token),
+        "CDP_SPARK_DIR": str(spark_dir),
+    }
+    jvm = SharedJvm(gateway, attach)
     try:
-        warehouse = SparkWarehouse()
-        try:
-            warehouse.spark.sql("create database if not exists marts")
-            warehouse.spark.sql(
-                "create table marts.audience (customer_id int, email string, first_name string) "
-                f"using parquet location '{data}'"
-            )
-        finally:
-            warehouse.close()
+        with pytest.MonkeyPatch.context() as mp:
+            for key, value in attach.items():
+                mp.setenv(key, value)
+            warehouse = SparkWarehouse()
+            try:
+                warehouse.spark.sql("create database if not exists marts")
+                warehouse.spark.sql(
+                    "create table marts.audience (customer_id int, email string, "
+                    f"first_name string) using parquet location '{data}'"
+                )
+            finally:
+                warehouse.close()  # stops its context, leaves the JVM running
+        yield data, jvm
     finally:
-        if previous is None:
-            os.environ.pop("CDP_SPARK_DIR", None)
-        else:
-            os.environ["CDP_SPARK_DIR"] = previous
-    yield spark_dir, data
+        gateway.shutdown()
+        gateway.proc.stdin.close()  # the JVM exits when its stdin closes
+        gateway.proc.wait(timeout=60)
 
 
 def write_parquet(folder: Path, rows: list[Person]) -> None:
@@ -134,8 +179,9 @@ def changed(rows: list[Person]) -> list[Person]:
     )
 
 
-# Kills per phase (each run starts a JVM, so fewer than on DuckDB and PostgreSQL,
-# whose chains cover every checkpoint on the same state-file code): on the
+# Kills per phase (fewer than on DuckDB and PostgreSQL, whose chains cover every
+# checkpoint on the same state-file code; what is Spark's own is the staging of the
+# source, which each run but the reconciling one does): on the
 # initial load, before sending, after an acknowledgement, while reconciling the
 # batch that left; on the changes (removes, updates, an address change, adds) the
 # server's kill right after a write it applied and did not answer.
@@ -146,13 +192,11 @@ PHASES = (
 
 
 def test_killed_cli_runs_on_spark_deliver_every_row_once(
-    spark_catalog: tuple[Path, Path], tmp_path: Path
+    spark_catalog: tuple[Path, SharedJvm], tmp_path: Path
 ):
-    spark_dir, data = spark_catalog
+    data, jvm = spark_catalog
     state = tmp_path / "sync_state.duckdb"
-    env = subprocess_env(
-        CDP_TARGET="spark", CDP_SPARK_DIR=str(spark_dir), CDP_SYNC_STATE_PATH=str(state)
-    )
+    env = subprocess_env(**jvm.env, CDP_TARGET="spark", CDP_SYNC_STATE_PATH=str(state))
     overrides = {"name": "spark_kill", "destination": {"batch_size": 4}}
     with harness_for("webhook") as h, harness_for("webhook") as ref:
         config = h.write_config(tmp_path / "syncs.yaml", **overrides)
@@ -164,6 +208,7 @@ def test_killed_cli_runs_on_spark_deliver_every_row_once(
             assert run_sync(ref.sync(**overrides), ref_warehouse).status == "succeeded"
             for kill in kills:
                 killed += cli(config, env, h, kill) != 0
+                jvm.stop_orphan()
             assert cli(config, env, h) == 0
 
             assert h.writes() == ref.writes(), "deliveries differ from the DuckDB reference"
@@ -173,6 +218,13 @@ def test_killed_cli_runs_on_spark_deliver_every_row_once(
             assert {k for (k,) in keys} == {str(r[0]) for r in rows}
         assert killed == sum(len(kills) for kills in PHASES)
         assert max(ref.writes().values()) <= 2
+
+    # `cdp summary` on Spark reads the rows synced from the state file (it showed none)
+    (sent,) = state_rows(state, "select sum(rows_sent) from reverse_etl.sync_runs")[0]
+    summary = run_cdp(["summary"], env)
+    assert summary.returncode == 0, summary.stdout + summary.stderr[-2000:]
+    assert summary.stdout.endswith(f"Rows synced\n  spark_kill: {sent:,}\n"), summary.stdout
+    assert int(sent) >= len(people(20))
 
 
 # --- a segment of the Spark-built shared business, against DuckDB's -------------------

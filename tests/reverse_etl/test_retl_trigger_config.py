@@ -128,3 +128,28 @@ def test_the_contract_server_refuses_a_malformed_event() -> None:
         )
         assert unsigned.status_code == 401
         assert hook.events == []
+
+
+def test_triggers_are_left_out_on_spark_at_start_up(tmp_path: Path) -> None:
+    """Spark does not build the event log: `cdp sync` there leaves the triggers out
+    with one line before any Spark session starts, and naming one is bad input."""
+    import yaml
+    from click.testing import CliRunner
+
+    from reverse_etl.cli import sync
+    from reverse_etl.triggers import SPARK_REFUSAL
+
+    config = tmp_path / "syncs.yml"
+    config.write_text(yaml.safe_dump(one()), encoding="utf-8")
+    env = {"CDP_TARGET": "spark", "CDP_SPARK_DIR": str(tmp_path / "spark")}
+    (tmp_path / "spark").mkdir()
+    runner = CliRunner()
+    skipped = runner.invoke(sync, ["--config", str(config)], env=env)
+    assert skipped.exit_code == 0, skipped.output
+    assert skipped.stderr.splitlines() == [f"note: skipping trigger(s) journeys: {SPARK_REFUSAL}"]
+    assert "sync journeys" not in skipped.stdout
+    assert not (tmp_path / "spark" / "sync_state.duckdb").exists()
+
+    named = runner.invoke(sync, ["--config", str(config), "--sync", "journeys"], env=env)
+    assert named.exit_code == 2
+    assert named.stderr.splitlines() == [f"error: trigger journeys: {SPARK_REFUSAL}"]

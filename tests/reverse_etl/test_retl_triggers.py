@@ -8,7 +8,9 @@ segment), for one person with email consent and one without each, and the
 project is rebuilt as of D+1 (one dbt build). The second run must send exactly
 the consented person's entry and exit events, once each, signed; the person
 without consent is never sent. The kill chain then delivers the whole event log
-through crashed `cdp sync` processes without a duplicate or a loss.
+through crashed `cdp sync` processes without a duplicate or a loss. An erased
+person's events, keyed by event id, reach the webhook as erasures (one per event id
+sent), show in the access export, and the erasure's audit names the trigger.
 """
 
 from __future__ import annotations
@@ -337,3 +339,82 @@ def test_the_dagster_asset_runs_the_trigger_below_the_event_model(
         assert {e["id"] for e in hook.events} == set(want)
         (event,) = result.get_asset_materialization_events()
         assert event.materialization.metadata["events_sent"].value == len(want)
+
+
+def test_an_erased_person_is_erased_at_the_webhook_and_audited(
+    scenario: Scenario, tmp_path: Path
+) -> None:
+    """`cdp privacy erase` of a person the trigger sent events: the access export lists
+    their events and the event ids sent, the erasure's audit names the trigger, the next
+    run sends the webhook one erase per event id sent (keys are event ids, not customer
+    ids: the old diff sent nothing), and the receiver then holds nothing of them."""
+    from cdp.privacy.destinations import finish_erasures
+    from cdp.privacy.erase import erase_requests, mark_rebuilt
+    from cdp.privacy.export import export_person
+    from cdp.privacy.subject import ErasureRequest
+    from cdp.warehouse import connect_duckdb
+
+    warehouse = tmp_path / "w" / "cdp.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copy(scenario.rebuilt_copy, warehouse)
+    person = scenario.people["enterer"]
+    with pytest.MonkeyPatch.context() as mp, WebhookContractServer(SECRET) as hook:
+        mp.setenv(SECRET_ENV, SECRET)
+        config = trigger_file(tmp_path / "syncs.yml", "erasable", hook.endpoint, batch_size=2)
+        (sync,) = parse_syncs(yaml.safe_load(config.read_text()))
+        assert run_sync(sync, warehouse).status == "succeeded"
+        sent = {e["id"] for e in hook.events if e["customer_id"] == person}
+        assert len(sent) >= 1 and len(hook.events) > len(sent)
+        email = query(
+            warehouse, f"select email from marts.customers where customer_id = '{person}'"
+        )
+        needles = [person, (email[0][0] or "").strip().lower()]
+        assert all(n and n in hook.held_data() for n in needles)
+
+        request = ErasureRequest("customer_id", person, "dpo@example.com", "art. 17")
+        con = connect_duckdb(warehouse)
+        try:
+            document = export_person(con, request)
+            assert {e["event_id"] for e in document["segment_membership_events"]} >= sent
+            held = document["syncs"]["erasable"]["held"]
+            assert {h["key"] for h in held} == sent
+            assert {h["payload"]["customer_id"] for h in held} == {person}
+
+            (result,) = erase_requests(con, [request], lambda _: None)
+            assert result.syncs_holding == {"erasable": len(sent)}
+            # step 5 purged the incremental event model; the rebuild (cdp build marks
+            # it so) has nothing of them to add back
+            mark_rebuilt(con, [result.erasure_id])
+        finally:
+            con.close()
+        others = len(hook.events) - len(sent)
+
+        again = run_sync(sync, warehouse)
+        assert again.status == "succeeded" and again.diff is not None
+        assert again.diff.erasures == len(sent) and again.diff.adds == 0
+        assert hook.delivery_counts("erase") == dict.fromkeys(sent, 1)
+        assert len(hook.events) == others and not {e["id"] for e in hook.events} & sent
+        data = hook.held_data()
+        assert [n for n in needles if n in data] == []
+        assert query(
+            warehouse,
+            "select count(*) from reverse_etl.sync_state where sync_name = 'erasable' "
+            f"and json_extract_string(payload, '$.customer_id') = '{person}'",
+        ) == [(0,)]
+
+        con = connect_duckdb(warehouse)
+        try:
+            (line,) = finish_erasures(con, config)
+            status, holding, destinations = con.execute(
+                "select status, syncs_holding::varchar, destinations::varchar "
+                "from privacy.erasure_log where erasure_id = ?",
+                [result.erasure_id],
+            ).fetchone()
+        finally:
+            con.close()
+        assert "completed" in line and "erasable" in line
+        assert status == "completed" and json.loads(holding) == {"erasable": len(sent)}
+        assert json.loads(destinations)["erasable"].startswith('deleted: an "erase" operation')
+        requests = hook.request_count
+        assert run_sync(sync, warehouse).diff.erasures == 0  # type: ignore[union-attr]
+        assert hook.request_count == requests

@@ -18,7 +18,10 @@ at, build_id, traits}]}`, what a trigger sends) is checked the same way (signatu
 Idempotency-Key, size) plus the event's shape (400 naming the first bad event);
 `events` keeps every applied event in order of receipt, each with `received_at`
 (time.time() when the server applied it), and `deliveries[("event", id)]` counts
-them, so a duplicate shows as a count of 2.
+them, so a duplicate shows as a count of 2. An erased person's events come back as
+`{operation: "erase", records: [{key: <event id>, fields: <the event's fields>}]}`
+(one record per event id sent, the ordinary erase body): the receiver deletes the
+event with that id, and with it everything it kept of the person through it.
 """
 
 from __future__ import annotations
@@ -120,6 +123,9 @@ class WebhookContractServer(ContractServer):
                 self.members[record_key] = dict(record.get("fields") or {})
             else:
                 self.members.pop(record_key, None)
+            if operation == "erase":
+                # an erased person's trigger event: its key is the event id
+                self.events = [e for e in self.events if e.get("id") != record_key]
             writes.append((operation, record_key))
         answer = {"accepted": len(writes), "rejected": rejected}
         self.idempotency[key] = (200, answer)

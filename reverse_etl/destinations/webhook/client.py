@@ -17,7 +17,10 @@ other mapped field under `traits`:
 
 Operation "erase" (any mode) is an erased person (`cdp privacy erase`): the
 receiver must delete everything it holds about the record's key, not only take it
-out of an audience; its `fields` are the last ones sent, to find copies by.
+out of an audience; its `fields` are the last ones sent, to find copies by. With
+`payload: events` too the erase comes in this records shape, one record per event
+id the trigger sent the person (key: the event id, fields: the event's fields,
+`customer_id` among them), so a receiver can delete by event or by person.
 
 The receiver must answer 2xx, optionally with {"rejected": [{"key", "reason"}]},
 and must apply a given Idempotency-Key at most once (answering repeats with the
