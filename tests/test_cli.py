@@ -88,6 +88,7 @@ RERUN_COLUMNS = {
         "assigned_in_run_id",
         "assigned_at",
     },
+    "intermediate.int_identity_fs_parameters": {"trained_at"},  # when this run trained
     "marts.customer_change_set__state": {"build_id", "built_at"},
     "marts.segment_membership_changes": {"run_id"},
 }
