@@ -82,14 +82,21 @@ def _open_for_review(settings: Settings) -> Warehouse:
 @identity.group(name="review", invoke_without_command=True)
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the pairs as JSON.")
+@click.option(
+    "--interactive",
+    is_flag=True,
+    help="Ask about each listed pair: accept, reject, skip or quit (reads answers from stdin).",
+)
 @click.pass_context
-def review_command(ctx: click.Context, limit: int, as_json: bool) -> None:
+def review_command(ctx: click.Context, limit: int, as_json: bool, interactive: bool) -> None:
     """List the pairs near the match threshold, both records side by side.
 
     `accept PAIR` writes an always-match override, `reject PAIR` a never-match one
     (dbt_project/seeds/identity/); the next `cdp build` applies them."""
     if ctx.invoked_subcommand is not None:
         return
+    if as_json and interactive:
+        _fail("--json and --interactive do not go together")
     settings = Settings.from_env()
     with _open_for_review(settings) as connection:
         try:
@@ -97,7 +104,39 @@ def review_command(ctx: click.Context, limit: int, as_json: bool) -> None:
             total = review.queue_size(connection)
         except review.ReviewError as exc:
             _fail(str(exc))
+        if interactive:
+            _ask_each(settings, connection, pairs, total)
+            return
     click.echo(review.queue_json(pairs) if as_json else review.render_queue(pairs, total))
+
+
+def _ask_each(
+    settings: Settings, connection: Warehouse, pairs: list[review.ReviewPair], total: int
+) -> None:
+    """The interactive review: one pair at a time, each answer written at once."""
+    if not pairs:
+        click.echo("the review queue is empty")
+        return
+    click.echo(f"{len(pairs)} of {total} pair(s) to review, closest to the threshold first")
+    decided = 0
+    for pair in pairs:
+        click.echo("\n" + pair.render())
+        answer = click.prompt(
+            "[a]ccept, [r]eject, [s]kip, [q]uit",
+            type=click.Choice(["a", "r", "s", "q"]),
+            show_choices=False,
+        )
+        if answer == "q":
+            break
+        if answer == "s":
+            continue
+        decision = "accepted" if answer == "a" else "rejected"
+        try:
+            click.echo(review.decide(settings, connection, pair.pair_id, decision).render())
+        except review.ReviewError as exc:
+            _fail(str(exc))
+        decided += 1
+    click.echo(f"\n{decided} decision(s) written; the next `cdp build` applies them")
 
 
 def _decide(pair_id: str, decision: str, reason: str | None, decided_by: str | None) -> None:

@@ -70,7 +70,7 @@ never_match as (
 
 ),
 
-decided_pairs as (
+override_pairs as (
 
     select
         left_source_name || ':' || left_source_record_id as first_record_key,
@@ -81,6 +81,22 @@ decided_pairs as (
         left_source_name || ':' || left_source_record_id as first_record_key,
         right_source_name || ':' || right_source_record_id as second_record_key
     from never_match
+
+),
+
+decided_pairs as (
+
+    -- in the order the pairs carry theirs: the smaller key left
+    select distinct
+        case
+            when first_record_key < second_record_key then first_record_key
+            else second_record_key
+        end as left_record_key,
+        case
+            when first_record_key < second_record_key then second_record_key
+            else first_record_key
+        end as right_record_key
+    from override_pairs
 
 ),
 
@@ -96,7 +112,8 @@ probabilistic_candidates as (
         {%- if fs.comparisons %}
         {%- for comparison in fs.comparisons %}
         '{{ comparison.attribute }}=' || {{ comparison.attribute }}_level
-        || ' (' || cast({{ comparison.attribute }}_weight as {{ dbt.type_string() }}) || ')'
+        || ' (' || cast(cast({{ comparison.attribute }}_weight as decimal(10, 4))
+            as {{ dbt.type_string() }}) || ')'
         {{- " || '; ' ||" if not loop.last }}
         {%- endfor %}
         {%- else %}
@@ -153,15 +170,9 @@ undecided as (
     from candidates
     left join decided_pairs as decided
         on
-            (
-                candidates.left_record_key = decided.first_record_key
-                and candidates.right_record_key = decided.second_record_key
-            )
-            or (
-                candidates.left_record_key = decided.second_record_key
-                and candidates.right_record_key = decided.first_record_key
-            )
-    where decided.first_record_key is null
+            candidates.left_record_key = decided.left_record_key
+            and candidates.right_record_key = decided.right_record_key
+    where decided.left_record_key is null
 
 ),
 
