@@ -104,6 +104,10 @@ def review_command(ctx: click.Context, limit: int, as_json: bool, interactive: b
             total = review.queue_size(connection)
         except review.ReviewError as exc:
             _fail(str(exc))
+        try:
+            pairs = review.with_pending(settings, pairs)
+        except review.ReviewError as exc:
+            click.echo(f"warning: {exc}; decisions not yet built are not marked", err=True)
         if interactive:
             _ask_each(settings, connection, pairs, total)
             return
@@ -121,6 +125,8 @@ def _ask_each(
     decided = 0
     for pair in pairs:
         click.echo("\n" + pair.render())
+        if pair.pending:
+            continue  # decided, not built yet: the heading says so
         answer = click.prompt(
             "[a]ccept, [r]eject, [s]kip, [q]uit",
             type=click.Choice(["a", "r", "s", "q"]),

@@ -16,7 +16,7 @@ import io
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,7 @@ class ReviewPair:
     is_same_customer: bool
     left: dict[str, Any]
     right: dict[str, Any]
+    pending: str | None = None  # accepted | rejected: written, not yet built
 
     @property
     def distance(self) -> float:
@@ -86,6 +87,7 @@ class ReviewPair:
             "distance_from_threshold": round(self.distance, 4),
             "comparison_levels": self.comparison_levels,
             "is_same_customer": self.is_same_customer,
+            "pending_decision": self.pending,
             "left": {k: _jsonable(v) for k, v in self.left.items()},
             "right": {k: _jsonable(v) for k, v in self.right.items()},
         }
@@ -94,6 +96,8 @@ class ReviewPair:
         """The pair as a block: a heading, then both records side by side."""
         what = "weight" if self.review_kind == "probabilistic" else "score"
         status = "same customer" if self.is_same_customer else "different customers"
+        if self.pending:
+            status += f"  [{self.pending}, applied by the next build]"
         lines = [
             f"{self.pair_id}  {self.review_kind}  {self.rule_name}  "
             f"{what} {self.score:.3f} (threshold {self.threshold:.3f}, "
@@ -183,6 +187,22 @@ def load_queue(connection: Warehouse, limit: int | None = None) -> list[ReviewPa
         query += f" limit {int(limit)}"
     names, rows = connection.fetch(query)
     return [_pair(dict(zip(names, row, strict=True))) for row in rows]
+
+
+def with_pending(settings: Settings, pairs: list[ReviewPair]) -> list[ReviewPair]:
+    """The pairs, each marked with a decision the override files hold but no build has
+    applied yet; ReviewError when a file is malformed."""
+    folder = overrides_dir(settings)
+    decided = {
+        decision: read_override_file(folder / name).pairs
+        for decision, name in (("accepted", ALWAYS_MATCH), ("rejected", NEVER_MATCH))
+    }
+    marked = []
+    for pair in pairs:
+        keys = frozenset({pair.left["record_key"], pair.right["record_key"]})
+        pending = next((d for d, found in decided.items() if keys in found), None)
+        marked.append(replace(pair, pending=pending))
+    return marked
 
 
 def find_pair(connection: Warehouse, pair_id: str) -> ReviewPair:

@@ -196,6 +196,11 @@ def test_bad_input_fails_in_one_line_and_writes_nothing(home: Home) -> None:
     code, _, err = cli("accept", pair_id)
     assert code == 0, err
     decided = (home.read(ALWAYS), home.read(NEVER))
+    listed = {str(pair["pair_id"]): pair["pending_decision"] for pair in queue(home)}
+    assert listed[pair_id] == "accepted"
+    assert [p for p, pending in listed.items() if pending] == [pair_id]
+    code, out, _ = cli("--limit", "1")
+    assert f"{pair_id}  " in out and "[accepted, applied by the next build]" in out
     for command in ("accept", "reject"):  # decided, not yet rebuilt: still listed
         code, _, err = cli(command, pair_id)
         assert code == 2
