@@ -1,5 +1,5 @@
 {#- The review queue's bands: the `identity_review` entry of the meta of
-    identity_review_pairs (_identity__review.yml), with defaults, checked.
+    identity_review_pairs (_identity_review__models.yml), with defaults, checked.
     A malformed entry stops the build with one line naming the field. -#}
 {% macro identity_review_config(meta) -%}
     {%- set entry = meta.get('identity_review', {}) or {} -%}

@@ -12,7 +12,7 @@
 
     A pair decided by an analyst (a row of identity_always_match or
     identity_never_match, either order) is not queued. The bands are the
-    `identity_review` meta of this model (_identity__review.yml). -#}
+    `identity_review` meta of this model (_identity_review__models.yml). -#}
 -- Jinja loops over the comparisons and rules: sqlfluff's indentation rule
 -- cannot follow them.
 -- noqa: disable=LT02
