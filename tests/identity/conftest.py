@@ -31,6 +31,7 @@ IDENTITY_SELECTION = [
     "path:seeds/identity",
     "path:models/intermediate/identity",
     "path:models/marts/identity",
+    "path:models/marts/identity_review",
 ]
 
 PLACEHOLDER_EMAIL = "test@test.com"
