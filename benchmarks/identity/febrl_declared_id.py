@@ -101,7 +101,11 @@ def main() -> None:
     for name in args.only or sorted(bench.FEBRL):
         bench.say(f"{name}: with same_national_id")
         body += run(name, args.work)
-    after = bench.uptime()
+        write(args.output, before, bench.uptime(), body)  # after each data set
+    bench.say(f"wrote {args.output}")
+
+
+def write(output: Path, before: str, after: str, body: list[str]) -> None:
     header = [
         "# FEBRL with soc_sec_id declared in YAML only",
         "",
@@ -116,8 +120,7 @@ def main() -> None:
         "no SQL or Python file names the type",
         "",
     ]
-    args.output.write_text("\n".join(header + body))
-    bench.say(f"wrote {args.output}")
+    output.write_text("\n".join(header + body))
 
 
 if __name__ == "__main__":
