@@ -287,3 +287,22 @@ def test_a_source_declared_in_yaml_is_exported_and_erased(
         ("rec-3-org",),
         ("rec-4-org",),
     ]
+
+
+def test_a_malformed_declaration_stops_the_build_naming_the_field(tmp_path: Path) -> None:
+    project = project_with_febrl(tmp_path / "home")
+    models = project / "models/staging/febrl/_febrl__models.yml"
+    text = models.read_text()
+    assert "type: national_id" in text
+    models.write_text(text.replace("type: national_id", "type: National ID"))
+    done = run_dbt(
+        tmp_path / "work",
+        tmp_path / "scratch.duckdb",
+        ["compile", "--select", "int_identity_identifiers_declared"],
+        project=project,
+    )
+    assert done.returncode != 0
+    assert (
+        "identity declaration of model 'stg_febrl__people', field 'identifiers[0].type': "
+        "snake_case name required, got 'National ID'"
+    ) in done.stdout
