@@ -29,13 +29,12 @@ loader (on the staged rows), so the two can never disagree.
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
+
+from cdp.landing.declared_keys import DeclaredTableKeys
 
 TOMBSTONE_SCHEMA = "privacy"
 TOMBSTONES = f"{TOMBSTONE_SCHEMA}.erasure_tombstones"
@@ -131,80 +130,6 @@ SHIPPED_TABLE_KEYS: dict[str, TableKeys] = {
     "shop_order_lines": _keys((("shop_orders", "{order_id}"),)),
     "store_transaction_lines": _keys((("store_transactions", "{transaction_id}"),)),
 }
-
-
-def declared_table_keys(manifest: Mapping[str, object]) -> dict[str, TableKeys]:
-    """The raw tables of the staging models that declare identity in YAML.
-
-    A model's `config.meta.cdp_identity` names the identity record its rows
-    are (`source_name`, `record_id`, optionally `raw_record_id`: the raw
-    column, when staging renamed it); the raw table is the model's one dbt
-    source. Tables the shipped keys already cover keep their shipped keys.
-    """
-    nodes = manifest.get("nodes") or {}
-    sources = manifest.get("sources") or {}
-    assert isinstance(nodes, Mapping) and isinstance(sources, Mapping)
-    found: dict[str, TableKeys] = {}
-    for node in nodes.values():
-        declaration = (node.get("config") or {}).get("meta", {}).get("cdp_identity")
-        if node.get("resource_type") != "model" or not isinstance(declaration, Mapping):
-            continue
-        parents = [p for p in node.get("depends_on", {}).get("nodes", []) if p in sources]
-        if len(parents) != 1:
-            continue
-        table = str(sources[parents[0]].get("identifier") or sources[parents[0]]["name"])
-        column = str(declaration.get("raw_record_id") or declaration.get("record_id"))
-        namespace = str(declaration.get("source_name"))
-        if table in SHIPPED_TABLE_KEYS or not column or not namespace:
-            continue
-        found[table] = _keys(((namespace, "{" + column + "}"),))
-    return found
-
-
-def _manifest_path() -> Path | None:
-    named = os.environ.get("CDP_DBT_MANIFEST")
-    if named:
-        return Path(named)
-    try:
-        from cdp.config import Settings
-        from cdp.dbt import manifest_path
-    except ImportError:  # pragma: no cover - the package is always importable
-        return None
-    return manifest_path(Settings.from_env())
-
-
-class _TableKeys(Mapping[str, TableKeys]):
-    """The shipped keys, then the declared ones (re-read when the manifest changes)."""
-
-    def __init__(self, shipped: dict[str, TableKeys]) -> None:
-        self._shipped = shipped
-        self._seen: tuple[Path, float] | None = None
-        self._declared: dict[str, TableKeys] = {}
-
-    def _current(self) -> dict[str, TableKeys]:
-        path = _manifest_path()
-        if path is None or not path.is_file():
-            return self._shipped
-        stamp = (path, path.stat().st_mtime)
-        if stamp != self._seen:
-            try:
-                self._declared = declared_table_keys(json.loads(path.read_text()))
-            except (ValueError, AssertionError, KeyError, AttributeError):
-                self._declared = {}
-            self._seen = stamp
-        return {**self._shipped, **self._declared}
-
-    def __getitem__(self, table: str) -> TableKeys:
-        return self._current()[table]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._current())
-
-    def __len__(self) -> int:
-        return len(self._current())
-
-
-TABLE_KEYS: Mapping[str, TableKeys] = _TableKeys(SHIPPED_TABLE_KEYS)
 
 
 def _text(expr: str) -> str:
@@ -310,3 +235,10 @@ def drop_erased_staged(
     if count:
         con.execute(f"delete from {staged} where {where}")
     return count
+
+
+# The shipped tables, then the raw tables of the sources declaring identity in
+# YAML (cdp/landing/declared_keys.py); re-read when the dbt manifest changes.
+TABLE_KEYS: Mapping[str, TableKeys] = DeclaredTableKeys(
+    SHIPPED_TABLE_KEYS, lambda namespace, column: _keys(((namespace, column),))
+)
