@@ -24,7 +24,7 @@
         ) -%}
         {%- if not loop.last %}{% do parts.append("'|'") %}{% endif -%}
     {%- endfor %}
-    {%- do parts.append("coalesce('|' || declared.identifiers, '')") %}
+    {%- do parts.append("coalesce(" ~ dbt.concat(["'|'", 'declared.identifiers']) ~ ", '')") %}
     select
         records.record_key,
         {{ dbt.hash(dbt.concat(parts)) }} as record_fingerprint,
@@ -35,10 +35,8 @@
     left join (
         select
             record_key,
-            {{ dbt.listagg(
-                "identifier_type || '=' || identifier_value",
-                "'|'",
-                "order by identifier_type, identifier_value"
+            {{ cdp.identity_sorted_string_agg(
+                dbt.concat(['identifier_type', "'='", 'identifier_value']), "'|'"
             ) }} as identifiers
         from {{ ref('int_identity_identifiers_declared') }}
         group by record_key
