@@ -17,9 +17,14 @@ tombstone:
   namespace is the raw table that owns the key (`shop_orders:1234`), so a
   child row (an order line) matches through its parent's key.
 
-`TABLE_KEYS` says which columns of each raw table carry what. The same SQL
-predicate serves the erasure (on `raw.<table>`) and the loader (on the staged
-rows), so the two can never disagree.
+`TABLE_KEYS` says which columns of each raw table carry what: the shipped
+tables below, then every raw table whose staging model declares identity in
+YAML (`meta.cdp_identity`, docs/identity.md "Declared identifiers"), read
+from the dbt manifest (`CDP_DBT_MANIFEST`, which the CLI sets): its rows match
+by the record key `<source_name>:<raw_record_id>`. So a source added in YAML
+and SQL only is erased, exported and kept out by the loader without Python
+changes. The same SQL predicate serves the erasure (on `raw.<table>`) and the
+loader (on the staged rows), so the two can never disagree.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import duckdb
+
+from cdp.landing.declared_keys import DeclaredTableKeys
 
 TOMBSTONE_SCHEMA = "privacy"
 TOMBSTONES = f"{TOMBSTONE_SCHEMA}.erasure_tombstones"
@@ -65,7 +72,7 @@ def _keys(
 
 # In dependency order: a table's rows are matched after the tables whose keys
 # it refers to, so one pass collects every key.
-TABLE_KEYS: dict[str, TableKeys] = {
+SHIPPED_TABLE_KEYS: dict[str, TableKeys] = {
     "shop_customers": _keys((("shop_customers", "{customer_id}"),), ("{email}",), ("{phone}",)),
     "crm_contacts": _keys(
         (("crm_contacts", "{contact_id}"),), ("{email}",), ("{phone}", "{mobile_phone}")
@@ -228,3 +235,10 @@ def drop_erased_staged(
     if count:
         con.execute(f"delete from {staged} where {where}")
     return count
+
+
+# The shipped tables, then the raw tables of the sources declaring identity in
+# YAML (cdp/landing/declared_keys.py); re-read when the dbt manifest changes.
+TABLE_KEYS: Mapping[str, TableKeys] = DeclaredTableKeys(
+    SHIPPED_TABLE_KEYS, lambda namespace, column: _keys(((namespace, column),))
+)

@@ -8,6 +8,8 @@
           name   -> the first letter and a dot ('Ann' -> 'A.')
           date   -> 1 January of the same year
           text   -> 'masked'
+          identifier -> 'masked-<12 hex of md5>' (an id declared pii: still
+                    distinct, so identifier counts hold)
     The same input always masks to the same output, so joins and distinct
     counts on masked columns still work. -#}
 {% macro mask_pii(expression, kind) -%}
@@ -32,10 +34,12 @@
             else cast({{ dbt.date_trunc('year', expression) }} as date)
         {%- elif kind == 'text' %}
             else 'masked'
+        {%- elif kind == 'identifier' %}
+            else 'masked-' || substr({{ digest }}, 1, 12)
         {%- else %}
             {{ exceptions.raise_compiler_error(
                 "mask_pii: unknown kind '" ~ kind
-                ~ "' (email, phone, name, date or text)"
+                ~ "' (email, phone, name, date, text or identifier)"
             ) }}
         {%- endif %}
     end

@@ -11,7 +11,7 @@
         'birth_date', 'address_line_1', 'postal_code', 'city', 'country_code',
         'loyalty_number', 'shop_customer_id', 'shop_order_id', 'crm_contact_id',
         'email_subscriber_id', 'anonymous_id',
-    ] -%}
+    ] + cdp.identity_declared_types() -%}
     {%- set people_count_attributes = ['email', 'phone_e164', 'secondary_phone_e164'] -%}
     {%- set normalizers = [
         'trim', 'lowercase', 'uppercase', 'collapse_whitespace', 'ascii',

@@ -1,8 +1,10 @@
 {#- Every identifier known for a customer, one row per (customer, type,
     value), with when it was first and last seen on a record. Emails are the
     normalised addresses (as typed, trimmed, lower case); blocked values
-    (placeholders, shared by too many people) are left out. With var
-    cdp__mask_pii emails and phones are masked (macros/mask_pii.sql). -#}
+    (placeholders, shared by too many people) are left out. The identifier
+    types declared in YAML (int_identity_identifiers_declared) are listed
+    too, every value of a record. With var cdp__mask_pii emails, phones and
+    the declared identifiers marked pii are masked (macros/mask_pii.sql). -#}
 with
 
 records as (
@@ -14,6 +16,12 @@ records as (
 customer_ids as (
 
     select * from {{ ref('int_identity_customer_ids') }}
+
+),
+
+declared_identifiers as (
+
+    select * from {{ ref('int_identity_identifiers_declared') }}
 
 ),
 
@@ -35,13 +43,44 @@ identifiers as (
             record_key,
             updated_at,
             '{{ identifier_type }}' as identifier_type,
-            {{ column_name }} as identifier_value
+            {{ column_name }} as identifier_value,
+            false as is_declared_pii
         from records
         where {{ column_name }} is not null
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
+        union all
     {%- endfor %}
+
+    select
+        declared_identifiers.record_key,
+        records.updated_at,
+        declared_identifiers.identifier_type,
+        declared_identifiers.identifier_value,
+        declared_identifiers.is_pii as is_declared_pii
+    from declared_identifiers
+    inner join records
+        on declared_identifiers.record_key = records.record_key
+
+),
+
+masked as (
+
+    select
+        record_key,
+        updated_at,
+        identifier_type,
+        case identifier_type
+            when 'email'
+                then {{ cdp.mask_pii('identifier_value', 'email') }}
+            when 'phone'
+                then {{ cdp.mask_pii('identifier_value', 'phone') }}
+            else
+                case
+                    when is_declared_pii
+                        then {{ cdp.mask_pii('identifier_value', 'identifier') }}
+                    else identifier_value
+                end
+        end as identifier_value
+    from identifiers
 
 ),
 
@@ -49,26 +88,18 @@ final as (
 
     select
         customer_ids.customer_id,
-        cast(identifiers.identifier_type as {{ dbt.type_string() }}) as identifier_type,
-        cast(
-            case identifiers.identifier_type
-                when 'email'
-                    then {{ cdp.mask_pii('identifiers.identifier_value', 'email') }}
-                when 'phone'
-                    then {{ cdp.mask_pii('identifiers.identifier_value', 'phone') }}
-                else identifiers.identifier_value
-            end as {{ dbt.type_string() }}
-        ) as identifier_value,
-        min(identifiers.updated_at) as first_seen_at,
-        max(identifiers.updated_at) as last_seen_at,
+        cast(masked.identifier_type as {{ dbt.type_string() }}) as identifier_type,
+        cast(masked.identifier_value as {{ dbt.type_string() }}) as identifier_value,
+        min(masked.updated_at) as first_seen_at,
+        max(masked.updated_at) as last_seen_at,
         count(*) as record_count
-    from identifiers
+    from masked
     inner join customer_ids
-        on identifiers.record_key = customer_ids.record_key
+        on masked.record_key = customer_ids.record_key
     group by
         customer_ids.customer_id,
-        identifiers.identifier_type,
-        identifiers.identifier_value
+        masked.identifier_type,
+        masked.identifier_value
 
 )
 

@@ -1,6 +1,7 @@
 {#- Benchmark-only identity source: FEBRL people on the canonical person
-    schema. address_2, state and soc_sec_id have no canonical column, so the
-    rules and the probabilistic model cannot see them (issue #19, item 3). -#}
+    schema. soc_sec_id is declared in YAML (meta cdp_identity of
+    stg_febrl__people) as the identifier type national_id, so it needs no
+    column here; address_2 and state have none. -#}
 with
 
 people as (
