@@ -30,14 +30,14 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
-
+from cdp.landing.tombstones import sha256_hex
+from cdp.privacy.connection import Connection, dialect_of, json_array_keys, temp_table
 from cdp.privacy.subject import relation_exists
 
 ERASURE_LOG = "privacy.erasure_log"
 
 
-def syncs_holding(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def syncs_holding(con: Connection) -> dict[str, int]:
     """Syncs with state for the request's customers: {sync_name: keys}."""
     if not relation_exists(con, "reverse_etl", "sync_state"):
         return {}
@@ -60,7 +60,7 @@ def _erasure_outcomes(syncs_path: Path | None) -> dict[str, str]:
     }
 
 
-def finish_erasures(con: duckdb.DuckDBPyConnection, syncs_path: Path | None) -> list[str]:
+def finish_erasures(con: Connection, syncs_path: Path | None) -> list[str]:
     """Complete every erasure whose keys no sync holds any more; one line per erasure."""
     if not relation_exists(con, "privacy", "erasure_log"):
         return []
@@ -82,7 +82,7 @@ def finish_erasures(con: duckdb.DuckDBPyConnection, syncs_path: Path | None) -> 
     for erasure_id, customer_hashes, holding_json in pending:
         hashes = json.loads(customer_hashes or "[]")
         holding: dict[str, int] = json.loads(holding_json or "{}")
-        con.execute("create or replace temp table privacy_erased_hashes (h varchar)")
+        temp_table(con, "privacy_erased_hashes", "(h varchar)")
         if hashes:
             con.executemany("insert into privacy_erased_hashes values (?)", [[h] for h in hashes])
         still = _still_held(con) if has_state else {}
@@ -111,7 +111,7 @@ def finish_erasures(con: duckdb.DuckDBPyConnection, syncs_path: Path | None) -> 
             continue
         scrubbed = 0
         if relation_exists(con, "reverse_etl", "sync_rejections"):
-            where = "sha256(key) in (select h from privacy_erased_hashes)"
+            where = f"{sha256_hex('key', dialect_of(con))} in (select h from privacy_erased_hashes)"
             row = con.execute(
                 f"select count(*) from reverse_etl.sync_rejections where {where}"
             ).fetchone()
@@ -142,30 +142,36 @@ def finish_erasures(con: duckdb.DuckDBPyConnection, syncs_path: Path | None) -> 
     return lines
 
 
-def _refusals(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+def _refusals(con: Connection) -> dict[str, str]:
     """sync name -> the latest reason a destination refused one of the erased keys."""
     if not relation_exists(con, "reverse_etl", "sync_rejections"):
         return {}
     rows = con.execute(
-        """select sync_name, arg_max(reason, rejected_at) from reverse_etl.sync_rejections
-        where sha256(key) in (select h from privacy_erased_hashes) group by sync_name"""
+        f"""select sync_name, reason from (
+            select sync_name, reason,
+                   row_number() over (partition by sync_name order by rejected_at desc) as n
+            from reverse_etl.sync_rejections
+            where {sha256_hex("key", dialect_of(con))} in (select h from privacy_erased_hashes)
+        ) as latest where n = 1"""
     ).fetchall()
     return {str(s): str(r) for s, r in rows}
 
 
-def _still_held(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def _still_held(con: Connection) -> dict[str, int]:
     """Syncs whose state or outbox still carries one of the erased keys."""
+    dialect = dialect_of(con)
+    erased = f"{sha256_hex('key', dialect)} in (select h from privacy_erased_hashes)"
     rows = con.execute(
-        """select sync_name, count(*) from reverse_etl.sync_state
-        where sha256(key) in (select h from privacy_erased_hashes) group by sync_name"""
+        f"""select sync_name, count(*) from reverse_etl.sync_state
+        where {erased} group by sync_name"""
     ).fetchall()
     held = {str(s): int(n) for s, n in rows}
     if relation_exists(con, "reverse_etl", "sync_outbox"):
         rows = con.execute(
-            """select sync_name, count(*) from (
-                select sync_name, unnest(json_extract_string(rows, '$[*].key')) as key
-                from reverse_etl.sync_outbox)
-            where sha256(key) in (select h from privacy_erased_hashes) group by sync_name"""
+            f"""select sync_name, count(*) from (
+                select sync_name, {json_array_keys(dialect, "rows")} as key
+                from reverse_etl.sync_outbox) as outbox
+            where {erased} group by sync_name"""
         ).fetchall()
         for s, n in rows:
             held[str(s)] = held.get(str(s), 0) + int(n)
