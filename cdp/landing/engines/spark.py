@@ -173,7 +173,11 @@ class SparkWarehouse:
 
     def _tombstones(self) -> list[tuple[str, str]]:
         """The erased people's hashed keys (none before the first erasure)."""
-        if not self._spark.catalog.tableExists("erasure_tombstones", "privacy"):
+        catalog = self._spark.catalog
+        if not (
+            catalog.databaseExists("privacy")
+            and catalog.tableExists("privacy.erasure_tombstones")
+        ):
             return []
         rows = self._sql(
             "select identifier_type, identifier_hash from privacy.erasure_tombstones"
