@@ -175,8 +175,7 @@ class SparkWarehouse:
         """The erased people's hashed keys (none before the first erasure)."""
         catalog = self._spark.catalog
         if not (
-            catalog.databaseExists("privacy")
-            and catalog.tableExists("privacy.erasure_tombstones")
+            catalog.databaseExists("privacy") and catalog.tableExists("privacy.erasure_tombstones")
         ):
             return []
         rows = self._sql(
