@@ -87,7 +87,9 @@ class PgPrivacy:
         try:
             with con.cursor() as cur:
                 cur.execute(sql, params or None)
-                return cur.fetchall() if cur.description else []
+                found = cur.fetchall() if cur.description else []
+            con.commit()
+            return found
         finally:
             con.close()
 
