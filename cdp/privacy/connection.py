@@ -147,9 +147,11 @@ class PostgresConnection:
             self._fail(exc)
 
     def _fail(self, exc: BaseException) -> None:
+        import psycopg2
+
         with suppress(Exception):
             self._con.rollback()
-        if self._con.closed:
+        if self._con.closed or isinstance(exc, psycopg2.OperationalError):
             raise WarehouseError(
                 f"lost the connection to the postgres target {self.config.describe()}: "
                 f"{one_line(exc)}; nothing uncommitted was kept, run the command again"
