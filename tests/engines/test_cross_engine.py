@@ -133,17 +133,5 @@ def test_wrong_postgres_settings_are_one_line(
     assert value in lines[0] and f"check {hint}" in lines[0]
 
 
-# `cdp sync` runs on PostgreSQL (tests/reverse_etl/test_retl_state_postgres.py).
-@pytest.mark.parametrize("args", [["privacy", "log"]])
-def test_duckdb_only_commands_refuse_postgres_at_start_up(
-    postgres_build: EngineBuild, args: list[str]
-) -> None:
-    env = postgres_build.env | {"CDP_SYNCS_PATH": str(REPO / "syncs.yml")}
-    done = run_cdp(args, env)
-    output = done.stdout + done.stderr
-    assert done.returncode == 2, output
-    assert "Traceback" not in output
-    assert done.stderr.strip().splitlines() == [
-        f"error: {'cdp sync' if args[0] == 'sync' else 'cdp privacy'} works on the DuckDB "
-        "warehouse only for now; CDP_TARGET is postgres (docs/engines.md, 'What runs where')"
-    ]
+# `cdp sync` runs on PostgreSQL (tests/reverse_etl/test_retl_state_postgres.py), `cdp
+# privacy` too (test_privacy_postgres.py, which also checks that Spark is refused).
