@@ -383,6 +383,12 @@ def build(
         raise BuildError(f"{before_error} (phase 1{ran})")
     if result.complete and settings.target == "duckdb":
         result.erasures_rebuilt = mark_erasures_rebuilt(settings.warehouse_path, started_at)
+    elif result.complete and settings.target == "postgres":  # privacy on PostgreSQL
+        from cdp.privacy.connection import PostgresConnection
+        from cdp.privacy.erase import mark_rebuilt_before
+
+        with PostgresConnection() as con:
+            result.erasures_rebuilt = mark_rebuilt_before(con, started_at)
     refresh_after_build(settings, say)
     return result
 

@@ -29,6 +29,7 @@ loader (on the staged rows), so the two can never disagree.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -132,24 +133,57 @@ SHIPPED_TABLE_KEYS: dict[str, TableKeys] = {
 }
 
 
-def _text(expr: str) -> str:
-    return f"cast({expr} as varchar)"
+# The dialects the erasure runs in: DuckDB (the DuckDB warehouse, and the
+# in-memory DuckDB every loader stages in), PostgreSQL and Spark SQL. Written per
+# dialect, not translated: a hash must be byte for byte the one the loader and the
+# sync engine compute (docs/engines.md, "Privacy on every engine").
+DIALECTS = ("duckdb", "postgres", "spark")
+_JSON_FIELD = re.compile(r"json_extract_string\((?P<doc>[^,]+), '\$\.(?P<field>\w+)'\)")
 
 
-def email_hash_sql(expr: str) -> str:
+def _text(expr: str, dialect: str = "duckdb") -> str:
+    return f"cast({expr} as {'string' if dialect == 'spark' else 'varchar'})"
+
+
+def sha256_hex(expr: str, dialect: str = "duckdb") -> str:
+    """SHA-256 of a text expression's UTF-8 bytes as 64 lower-case hex digits."""
+    if dialect == "postgres":
+        return f"encode(sha256(convert_to({expr}, 'UTF8')), 'hex')"
+    if dialect == "spark":
+        return f"sha2({expr}, 256)"
+    return f"sha256({expr})"
+
+
+def dialect_expr(expr: str, dialect: str) -> str:
+    """A TABLE_KEYS column expression (DuckDB SQL) in `dialect`: the JSON field
+    reads (`json_extract_string(doc, '$.field')`) are the only DuckDB-only part."""
+    if dialect == "postgres":
+        return _JSON_FIELD.sub(lambda m: f"(cast({m['doc']} as json) ->> '{m['field']}')", expr)
+    if dialect == "spark":
+        return _JSON_FIELD.sub(lambda m: f"get_json_object({m['doc']}, '$.{m['field']}')", expr)
+    return expr
+
+
+def email_hash_sql(expr: str, dialect: str = "duckdb") -> str:
     """SHA-256 of the normalised email (NULL for NULL or empty)."""
-    return f"sha256(nullif(lower(trim({_text(expr)})), ''))"
+    return sha256_hex(f"nullif(lower(trim({_text(expr, dialect)})), '')", dialect)
 
 
-def phone_hash_sql(expr: str) -> str:
+def phone_hash_sql(expr: str, dialect: str = "duckdb") -> str:
     """SHA-256 of the phone's digits (NULL when it has none)."""
-    return f"sha256(nullif(regexp_replace({_text(expr)}, '[^0-9]', '', 'g'), ''))"
+    digits = (
+        f"regexp_replace({_text(expr, dialect)}, '[^0-9]', '')"
+        if dialect == "spark"
+        else f"regexp_replace({_text(expr, dialect)}, '[^0-9]', '', 'g')"
+    )
+    return sha256_hex(f"nullif({digits}, '')", dialect)
 
 
-def record_hash_sql(namespace: str, expr: str) -> str:
+def record_hash_sql(namespace: str, expr: str, dialect: str = "duckdb") -> str:
     """SHA-256 of `<namespace>:<KEY>` (NULL for a NULL or empty key)."""
-    key = f"nullif(upper(trim({_text(expr)})), '')"
-    return f"sha256('{namespace}:' || {key})"
+    key = f"nullif(upper(trim({_text(expr, dialect)})), '')"
+    joined = f"concat('{namespace}:', {key})" if dialect == "spark" else f"'{namespace}:' || {key}"
+    return sha256_hex(joined, dialect)
 
 
 def _fill(template: str, column: Callable[[str], str]) -> str:
@@ -157,34 +191,51 @@ def _fill(template: str, column: Callable[[str], str]) -> str:
     return template.format(**{name: column(name) for name in names})
 
 
-def row_hashes(table: str, column: Callable[[str], str]) -> list[tuple[str, str]]:
+def row_hashes(
+    table: str, column: Callable[[str], str], dialect: str = "duckdb"
+) -> list[tuple[str, str]]:
     """(identifier_type, hash expression) for every key of a row of `table`.
 
     `column(name)` gives the SQL expression of a column of the row.
     """
     keys = TABLE_KEYS[table]
-    hashes = [("record", record_hash_sql(ns, _fill(expr, column))) for ns, expr in keys.records]
-    hashes += [("email", email_hash_sql(_fill(expr, column))) for expr in keys.emails]
-    hashes += [("phone", phone_hash_sql(_fill(expr, column))) for expr in keys.phones]
+
+    def filled(template: str) -> str:
+        return dialect_expr(_fill(template, column), dialect)
+
+    hashes = [("record", record_hash_sql(ns, filled(e), dialect)) for ns, e in keys.records]
+    hashes += [("email", email_hash_sql(filled(e), dialect)) for e in keys.emails]
+    hashes += [("phone", phone_hash_sql(filled(e), dialect)) for e in keys.phones]
     return hashes
 
 
-def erased_predicate(table: str, column: Callable[[str], str], tombstones: str) -> str:
+def erased_predicate(
+    table: str, column: Callable[[str], str], tombstones: str, dialect: str = "duckdb"
+) -> str:
     """SQL true for a row of `table` that matches the tombstone relation `tombstones`."""
     tests = [
         f"exists (select 1 from {tombstones} ts where ts.identifier_type = '{kind}' "
         f"and ts.identifier_hash = {expr})"
-        for kind, expr in row_hashes(table, column)
+        for kind, expr in row_hashes(table, column, dialect)
     ]
     return "(" + " or ".join(tests) + ")"
 
 
-def text_email_predicate(text_expr: str, tombstones: str) -> str:
+def text_email_predicate(text_expr: str, tombstones: str, dialect: str = "duckdb") -> str:
     """SQL true when free text holds an email address that is in the tombstone."""
+    if dialect == "postgres":
+        found = f"regexp_matches({text_expr}, '{EMAIL_IN_TEXT}', 'g') as f(m)"
+        column = "f.m[1]"
+    elif dialect == "spark":
+        found = f"(select explode(regexp_extract_all({text_expr}, '({EMAIL_IN_TEXT})', 1)) as m) f"
+        column = "f.m"
+    else:
+        found = f"(select unnest(regexp_extract_all({text_expr}, '{EMAIL_IN_TEXT}')) as m) f"
+        column = "f.m"
     return (
-        f"exists (select 1 from (select unnest(regexp_extract_all({text_expr}, "
-        f"'{EMAIL_IN_TEXT}')) as found) f join {tombstones} ts "
-        f"on ts.identifier_type = 'email' and ts.identifier_hash = {email_hash_sql('f.found')})"
+        f"exists (select 1 from {found} join {tombstones} ts "
+        f"on ts.identifier_type = 'email' and ts.identifier_hash = "
+        f"{email_hash_sql(column, dialect)})"
     )
 
 

@@ -71,8 +71,17 @@ class PostgresStore:
         try:
             with self._con.cursor() as cur:
                 cur.execute(f"create schema if not exists {ident(schema)}")
-                cur.execute(f"drop table if exists {target}")
-                cur.execute(f"create table {target} ({definitions})")
+                cur.execute(
+                    "select column_name from information_schema.columns "
+                    "where table_schema = %s and table_name = %s order by ordinal_position",
+                    (schema, name),
+                )
+                if [str(r[0]) for r in cur.fetchall()] == [c.name for c in columns]:
+                    # Emptied, not dropped: the dbt views that read it (staging) stay.
+                    cur.execute(f"delete from {target}")
+                else:
+                    cur.execute(f"drop table if exists {target} cascade")
+                    cur.execute(f"create table {target} ({definitions})")
                 psycopg2.extras.execute_values(cur, f"insert into {target} values %s", rows)
             self._con.commit()
         except psycopg2.Error as exc:

@@ -4,7 +4,8 @@
 `erase.py` deletes them everywhere and keeps a hashed tombstone and an audit
 record, `destinations.py` follows up on what syncs had sent them, `export.py`
 writes everything held about a person as one JSON document, `cli.py` is the
-`cdp privacy` command group. Design: docs/privacy.md.
+`cdp privacy` command group, `connection.py` opens the target (DuckDB or
+PostgreSQL; docs/engines.md, "Privacy on every engine"). Design: docs/privacy.md.
 """
 
 from cdp.privacy.subject import ErasureRequest, PrivacyError

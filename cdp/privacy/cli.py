@@ -15,11 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import click
-import duckdb
 
 from cdp.config import Settings
-from cdp.privacy.subject import ErasureRequest, IdentifierType, PrivacyError, read_requests
-from cdp.warehouse import connect_duckdb, require_duckdb
+from cdp.privacy.connection import Connection, PostgresConnection, open_connection
+from cdp.privacy.subject import (
+    ErasureRequest,
+    IdentifierType,
+    PrivacyError,
+    read_requests,
+    relation_exists,
+)
 
 
 def _fail(message: str, code: int) -> None:
@@ -61,11 +66,9 @@ def _single_request(
     return ErasureRequest(kind, value, requested_by, reason)
 
 
-def _connect(settings: Settings) -> duckdb.DuckDBPyConnection:
-    require_duckdb(settings, "cdp privacy")
-    if not settings.warehouse_path.is_file():
-        raise PrivacyError(f"warehouse not found: {settings.warehouse_path}")
-    return connect_duckdb(settings.warehouse_path)
+def _connect(settings: Settings) -> Connection:
+    """The target's connection (DuckDB or PostgreSQL); Spark refused at start-up."""
+    return open_connection(settings)
 
 
 @click.group()
@@ -117,6 +120,7 @@ def erase(
     settings = Settings.from_env()
     progress = _progress()
     try:
+        _connect(settings).close()  # a target it cannot serve, or cannot reach: said first
         single = _single_request(email, phone, customer_id, requested_by, reason)
         if (single is None) == (requests_file is None):
             raise PrivacyError("give one of --email, --phone, --customer-id or --requests FILE")
@@ -194,8 +198,22 @@ def finish(compact: bool) -> None:
     started = time.monotonic()
     try:
         with _connect(settings) as con:
+            if compact and isinstance(con, PostgresConnection):
+                click.echo(
+                    "on PostgreSQL --compact runs VACUUM (FULL) on every table of the schemas "
+                    "privacy deletes from, so the deleted rows' old versions leave the table "
+                    "files (docs/privacy.md)"
+                )
             lines = finish_erasures(con, settings.syncs_path)
-            copied = copy_to_fresh_file(con, settings.warehouse_path) if compact else None
+            copied = None
+            if compact and isinstance(con, PostgresConnection):
+                vacuumed = con.vacuum_full(_pg_tables(con))
+                lines.append(
+                    f"compacted: VACUUM (FULL) of {vacuumed} table(s) in "
+                    f"{time.monotonic() - started:.1f}s"
+                )
+            elif compact:
+                copied = copy_to_fresh_file(con, settings.warehouse_path)  # type: ignore[arg-type]
         for line in lines or ["no erasure awaiting removal"]:
             click.echo(line)
         if copied is not None:  # the connection is closed: the file can be replaced
@@ -205,12 +223,29 @@ def finish(compact: bool) -> None:
         _fail(str(exc), 2)
 
 
+def _pg_tables(con: PostgresConnection) -> list[str]:
+    """The base tables of the schemas an erasure deletes from (raw, privacy, syncs, derived)."""
+    from cdp.privacy.erase import DERIVED_SCHEMAS
+
+    schemas = ("raw", "privacy", "reverse_etl", "staging", *DERIVED_SCHEMAS)
+    marks = ", ".join("?" for _ in schemas)
+    rows = con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        f"where table_type = 'BASE TABLE' and table_schema in ({marks}) order by 1, 2",
+        list(schemas),
+    ).fetchall()
+    return [f'"{s}"."{t}"' for s, t in rows]
+
+
 @privacy.command()
 def log() -> None:
     """List the erasure audit records (no personal data: hashes and counts)."""
     settings = Settings.from_env()
+    rows: list[tuple[object, ...]] = []
     try:
         with _connect(settings) as con:
+            if not relation_exists(con, "privacy", "erasure_log"):
+                raise PrivacyError("no erasure log")
             con.execute(  # logs written before the column existed
                 "alter table if exists privacy.erasure_log "
                 "add column if not exists attribution json"
@@ -221,7 +256,7 @@ def log() -> None:
                 "from privacy.erasure_log "
                 "order by requested_at"
             ).fetchall()
-    except (PrivacyError, duckdb.CatalogException):
+    except PrivacyError:
         rows = []
     for row in rows or [("no erasures recorded",)]:
         click.echo("  ".join(str(v) for v in row))

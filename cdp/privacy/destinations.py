@@ -32,8 +32,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
-
+from cdp.landing.tombstones import sha256_hex
+from cdp.privacy.connection import Connection, dialect_of, temp_table
 from cdp.privacy.subject import relation_exists
 
 ERASURE_LOG = "privacy.erasure_log"
@@ -45,24 +45,46 @@ trigger's events (key: event id) carry it, and sync_state keeps what was sent, s
 erased person's event ids are known after the warehouse rows are gone."""
 
 
-def subject_held_sql(customers: str = "privacy_subject_customers") -> str:
+def sent_customer_sql(document: str, dialect: str = "duckdb") -> str:
+    """The customer id a JSON `document` (a sent payload) was sent with, as text."""
+    if dialect == "postgres":
+        return f"(cast({document} as json) ->> '{SENT_CUSTOMER_FIELD}')"
+    return f"json_extract_string({document}, '$.{SENT_CUSTOMER_FIELD}')"
+
+
+def subject_held_sql(dialect: str = "duckdb", customers: str = "privacy_subject_customers") -> str:
     """Predicate on a reverse_etl.sync_state row: it is about one of `customers` (a
     relation with customer_id), by its key or by the customer id it was sent with."""
     return (
         f"(key in (select customer_id from {customers}) or "
-        f"json_extract_string(payload, '$.{SENT_CUSTOMER_FIELD}') in "
-        f"(select customer_id from {customers}))"
+        f"{sent_customer_sql('payload', dialect)} in (select customer_id from {customers}))"
     )
 
 
-def syncs_holding(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def _outbox_rows_sql(dialect: str) -> str:
+    """Every row of every outbox batch: sync_name, its key, the customer id it carries."""
+    field = SENT_CUSTOMER_FIELD
+    if dialect == "postgres":
+        return (
+            f"select sync_name, r ->> 'key' as key, r -> 'payload' ->> '{field}' as sent "
+            "from reverse_etl.sync_outbox, json_array_elements(cast(rows as json)) as r"
+        )
+    return (
+        "select sync_name, json_extract_string(r, '$.key') as key, "
+        f"json_extract_string(r, '$.payload.{field}') as sent from ("
+        "select sync_name, unnest(json_extract(rows, '$[*]')) as r "
+        "from reverse_etl.sync_outbox) as batches"
+    )
+
+
+def syncs_holding(con: Connection) -> dict[str, int]:
     """Syncs with state for the request's customers: {sync_name: keys}; a trigger
     counts the person's event ids it sent."""
     if not relation_exists(con, "reverse_etl", "sync_state"):
         return {}
     rows = con.execute(
         f"""select sync_name, count(*) from reverse_etl.sync_state
-        where {subject_held_sql()}
+        where {subject_held_sql(dialect_of(con))}
         group by sync_name order by sync_name"""
     ).fetchall()
     return {str(name): int(n) for name, n in rows}
@@ -79,7 +101,7 @@ def _erasure_outcomes(syncs_path: Path | None) -> dict[str, str]:
     }
 
 
-def finish_erasures(con: duckdb.DuckDBPyConnection, syncs_path: Path | None) -> list[str]:
+def finish_erasures(con: Connection, syncs_path: Path | None) -> list[str]:
     """Complete every erasure whose keys no sync holds any more; one line per erasure."""
     if not relation_exists(con, "privacy", "erasure_log"):
         return []
@@ -101,7 +123,7 @@ def finish_erasures(con: duckdb.DuckDBPyConnection, syncs_path: Path | None) -> 
     for erasure_id, customer_hashes, holding_json in pending:
         hashes = json.loads(customer_hashes or "[]")
         holding: dict[str, int] = json.loads(holding_json or "{}")
-        con.execute("create or replace temp table privacy_erased_hashes (h varchar)")
+        temp_table(con, "privacy_erased_hashes", "(h varchar)")
         if hashes:
             con.executemany("insert into privacy_erased_hashes values (?)", [[h] for h in hashes])
         still = _still_held(con) if has_state else {}
@@ -130,7 +152,7 @@ def finish_erasures(con: duckdb.DuckDBPyConnection, syncs_path: Path | None) -> 
             continue
         scrubbed = 0
         if relation_exists(con, "reverse_etl", "sync_rejections"):
-            where = "sha256(key) in (select h from privacy_erased_hashes)"
+            where = f"{sha256_hex('key', dialect_of(con))} in (select h from privacy_erased_hashes)"
             row = con.execute(
                 f"select count(*) from reverse_etl.sync_rejections where {where}"
             ).fetchone()
@@ -161,35 +183,36 @@ def finish_erasures(con: duckdb.DuckDBPyConnection, syncs_path: Path | None) -> 
     return lines
 
 
-def _refusals(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+def _refusals(con: Connection) -> dict[str, str]:
     """sync name -> the latest reason a destination refused one of the erased keys."""
     if not relation_exists(con, "reverse_etl", "sync_rejections"):
         return {}
     rows = con.execute(
-        """select sync_name, arg_max(reason, rejected_at) from reverse_etl.sync_rejections
-        where sha256(key) in (select h from privacy_erased_hashes) group by sync_name"""
+        f"""select sync_name, reason from (
+            select sync_name, reason,
+                   row_number() over (partition by sync_name order by rejected_at desc) as n
+            from reverse_etl.sync_rejections
+            where {sha256_hex("key", dialect_of(con))} in (select h from privacy_erased_hashes)
+        ) as latest where n = 1"""
     ).fetchall()
     return {str(s): str(r) for s, r in rows}
 
 
-def _still_held(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def _still_held(con: Connection) -> dict[str, int]:
     """Syncs whose state or outbox still carries one of the erased keys."""
+    dialect = dialect_of(con)
     erased = "in (select h from privacy_erased_hashes)"
-    sent_customer = f"json_extract_string(payload, '$.{SENT_CUSTOMER_FIELD}')"
+    sent = sent_customer_sql("payload", dialect)
     rows = con.execute(
         f"""select sync_name, count(*) from reverse_etl.sync_state
-        where sha256(key) {erased} or sha256({sent_customer}) {erased}
+        where {sha256_hex("key", dialect)} {erased} or {sha256_hex(sent, dialect)} {erased}
         group by sync_name"""
     ).fetchall()
     held = {str(s): int(n) for s, n in rows}
     if relation_exists(con, "reverse_etl", "sync_outbox"):
         rows = con.execute(
-            f"""with batch_rows as (
-                select sync_name, unnest(json_extract(rows, '$[*]')) as r
-                from reverse_etl.sync_outbox)
-            select sync_name, count(*) from batch_rows
-            where sha256(json_extract_string(r, '$.key')) {erased}
-                or sha256(json_extract_string(r, '$.payload.{SENT_CUSTOMER_FIELD}')) {erased}
+            f"""select sync_name, count(*) from ({_outbox_rows_sql(dialect)}) as outbox
+            where {sha256_hex("key", dialect)} {erased} or {sha256_hex("sent", dialect)} {erased}
             group by sync_name"""
         ).fetchall()
         for s, n in rows:

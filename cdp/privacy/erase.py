@@ -31,15 +31,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
-
 from cdp.landing.tombstones import (
     TABLE_KEYS,
     TOMBSTONES,
     erased_predicate,
+    sha256_hex,
     text_email_predicate,
 )
 from cdp.privacy import destinations
+from cdp.privacy.connection import Connection, dialect_of
 from cdp.privacy.subject import (
     SUBJECT_KEYS,
     ErasureRequest,
@@ -107,7 +107,7 @@ class ErasureResult:
         return "\n".join(lines)
 
 
-def ensure_privacy_tables(con: duckdb.DuckDBPyConnection) -> None:
+def ensure_privacy_tables(con: Connection) -> None:
     con.execute("create schema if not exists privacy")
     con.execute(
         f"create table if not exists {TOMBSTONES} (erasure_id varchar, "
@@ -152,7 +152,7 @@ def access_exports_of(exports_dir: Path | None, customers: list[str]) -> list[Pa
 
 
 def erase_one(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     request: ErasureRequest,
     now: datetime | None = None,
     exports_dir: Path | None = None,
@@ -160,6 +160,7 @@ def erase_one(
     """Steps 1-6 for one request, inside the caller's transaction; the access exports
     to delete (step 7, after the commit) are returned in the result."""
     ensure_privacy_tables(con)
+    dialect = dialect_of(con)
     now = now or datetime.now(UTC).replace(tzinfo=None)
     erasure_id = f"er-{uuid.uuid4().hex[:12]}"
     customers = resolve_customers(con, request)
@@ -175,9 +176,9 @@ def erase_one(
     attribution = _attribution(con, present)
     for table in TABLE_KEYS:
         if table in present:
-            deleted[table] = _delete(con, f"raw.{quoted(table)}", raw_predicate(table))
+            deleted[table] = _delete(con, f"raw.{quoted(table)}", raw_predicate(table, dialect))
     deleted["_rejects"] = _delete(
-        con, "raw._rejects", text_email_predicate("raw_record", SUBJECT_KEYS)
+        con, "raw._rejects", text_email_predicate("raw_record", SUBJECT_KEYS, dialect)
     )
     for relation in _derived_customer_tables(con):
         count = _delete(
@@ -187,17 +188,21 @@ def erase_one(
         )
         if count:
             deleted[f"derived.{relation}"] = count
-    row = con.execute(
-        f"select count(*), to_json(list(distinct identifier_hash order by identifier_hash)) "
-        f"from {SUBJECT_KEYS}"
-    ).fetchone()
-    key_count, key_hashes = (int(row[0]), row[1]) if row else (0, "[]")
+    row = con.execute(f"select count(*) from {SUBJECT_KEYS}").fetchone()
+    key_count = int(row[0]) if row else 0
+    key_hashes = _json_list(
+        con.execute(
+            f"select distinct identifier_hash from {SUBJECT_KEYS} order by identifier_hash"
+        ).fetchall()
+    )
     exports = access_exports_of(exports_dir, customers)
     deleted["access_exports"] = len(exports)
-    customer_hashes = con.execute(
-        "select to_json(coalesce(list(sha256(customer_id) order by customer_id), [])) "
-        "from privacy_subject_customers"
-    ).fetchone()
+    customer_hashes = _json_list(
+        con.execute(
+            f"select {sha256_hex('customer_id', dialect)} from privacy_subject_customers "
+            "order by customer_id"
+        ).fetchall()
+    )
     con.execute(
         f"""insert into {ERASURE_LOG} (erasure_id, requested_at, requested_by, reason,
             request_type, request_hash, customer_hashes, identifier_hashes, rows_deleted,
@@ -210,7 +215,7 @@ def erase_one(
             request.reason,
             request.identifier_type,
             request_hash(con, request),
-            customer_hashes[0] if customer_hashes else "[]",
+            customer_hashes,
             key_hashes,
             json.dumps(deleted, sort_keys=True),
             json.dumps(holding, sort_keys=True),
@@ -231,20 +236,26 @@ def erase_one(
     )
 
 
-def mark_rebuilt(con: duckdb.DuckDBPyConnection, erasure_ids: list[str]) -> None:
+def _json_list(rows: list[tuple[object, ...]]) -> str:
+    """The first column of `rows` as a JSON array text (the order kept)."""
+    return json.dumps([str(r[0]) for r in rows], separators=(",", ":"))
+
+
+def mark_rebuilt(con: Connection, erasure_ids: list[str]) -> None:
     """After the dbt rebuild: wait for removes where syncs held the person, else done."""
     for erasure_id in erasure_ids:
         con.execute(
             f"""update {ERASURE_LOG} set
                 status = case when syncs_holding::varchar = '{{}}' then 'completed'
                               else 'awaiting_removal' end,
-                completed_at = case when syncs_holding::varchar = '{{}}' then ? end
+                completed_at = case when syncs_holding::varchar = '{{}}'
+                                    then cast(? as timestamp) end
             where erasure_id = ? and status = 'awaiting_rebuild'""",
             [datetime.now(UTC).replace(tzinfo=None), erasure_id],
         )
 
 
-def mark_rebuilt_before(con: duckdb.DuckDBPyConnection, started_at: datetime) -> list[str]:
+def mark_rebuilt_before(con: Connection, started_at: datetime) -> list[str]:
     """After a complete, successful `cdp build` that started at `started_at` (naive UTC):
     every erasure still awaiting its rebuild that was requested before then has had it
     (`cdp privacy erase --no-build`, or its own rebuild failed). Returns their ids."""
@@ -260,7 +271,7 @@ def mark_rebuilt_before(con: duckdb.DuckDBPyConnection, started_at: datetime) ->
     return ids
 
 
-def _attribution(con: duckdb.DuckDBPyConnection, present: list[str]) -> dict[str, dict[str, int]]:
+def _attribution(con: Connection, present: list[str]) -> dict[str, dict[str, int]]:
     """Per identity-source raw table: matched rows whose source record identity put on
     another customer, or on none (not built yet, or linked by nothing identity uses).
 
@@ -268,6 +279,7 @@ def _attribution(con: duckdb.DuckDBPyConnection, present: list[str]) -> dict[str
     (`<table>:<id>`), which is how `marts.customer_source_records` names it."""
     if not relation_exists(con, "marts", "customer_source_records"):
         return {}
+    dialect = dialect_of(con)
     found: dict[str, dict[str, int]] = {}
     for table, keys in TABLE_KEYS.items():
         if table not in present or not keys.records or keys.records[0][0] != table:
@@ -286,7 +298,7 @@ def _attribution(con: duckdb.DuckDBPyConnection, present: list[str]) -> dict[str
                 count(*) filter (where o.owner is null)
             from raw.{quoted(table)} r
             left join owners o on o.record_id = upper(trim(cast({record_id} as varchar)))
-            where {erased_predicate(table, lambda c: f"r.{quoted(c)}", SUBJECT_KEYS)}""",
+            where {erased_predicate(table, lambda c: f"r.{quoted(c)}", SUBJECT_KEYS, dialect)}""",
             [table],
         ).fetchone()
         elsewhere, nowhere = (int(row[0]), int(row[1])) if row else (0, 0)
@@ -295,7 +307,7 @@ def _attribution(con: duckdb.DuckDBPyConnection, present: list[str]) -> dict[str
     return found
 
 
-def _delete(con: duckdb.DuckDBPyConnection, relation: str, where: str) -> int:
+def _delete(con: Connection, relation: str, where: str) -> int:
     row = con.execute(f"select count(*) from {relation} where {where}").fetchone()
     count = int(row[0]) if row else 0
     if count:
@@ -303,16 +315,16 @@ def _delete(con: duckdb.DuckDBPyConnection, relation: str, where: str) -> int:
     return count
 
 
-def _derived_customer_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+def _derived_customer_tables(con: Connection) -> list[str]:
     """Base tables (not views) of the derived schemas that have a customer_id column."""
     marks = ", ".join("?" for _ in DERIVED_SCHEMAS)
     rows = con.execute(
-        f"""select distinct c.schema_name, c.table_name
-        from duckdb_columns() c join duckdb_tables() t
-          on t.database_name = c.database_name and t.schema_name = c.schema_name
+        f"""select distinct c.table_schema, c.table_name
+        from information_schema.columns c join information_schema.tables t
+          on t.table_catalog = c.table_catalog and t.table_schema = c.table_schema
          and t.table_name = c.table_name
-        where c.database_name = current_database() and c.column_name = 'customer_id'
-          and c.schema_name in ({marks})
+        where c.table_catalog = current_database() and c.column_name = 'customer_id'
+          and t.table_type = 'BASE TABLE' and c.table_schema in ({marks})
         order by 1, 2""",
         list(DERIVED_SCHEMAS),
     ).fetchall()
@@ -320,7 +332,7 @@ def _derived_customer_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def erase_requests(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     requests: list[ErasureRequest],
     progress: Progress,
     exports_dir: Path | None = None,

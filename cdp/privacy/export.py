@@ -16,9 +16,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-import duckdb
-
 from cdp.landing.tombstones import TABLE_KEYS
+from cdp.privacy.connection import Connection, dialect_of
 from cdp.privacy.destinations import subject_held_sql
 from cdp.privacy.subject import (
     ErasureRequest,
@@ -63,13 +62,13 @@ def _json_value(value: Any) -> Any:
     return str(value)
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+def _rows(con: Connection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
     cursor = con.execute(sql, params)
     names = [d[0] for d in cursor.description or []]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def export_person(con: duckdb.DuckDBPyConnection, request: ErasureRequest) -> dict[str, Any]:
+def export_person(con: Connection, request: ErasureRequest) -> dict[str, Any]:
     """The access document for the person the request names; PrivacyError if unknown."""
     customers = resolve_customers(con, request)
     if not customers:
@@ -90,7 +89,7 @@ def export_person(con: duckdb.DuckDBPyConnection, request: ErasureRequest) -> di
     document["raw_rows"] = {
         table: _rows(
             con,
-            f"select * from raw.{quoted(table)} where {raw_predicate(table)} "
+            f"select * from raw.{quoted(table)} where {raw_predicate(table, dialect_of(con))} "
             "order by _source_file, _source_line",
             [],
         )
@@ -101,11 +100,11 @@ def export_person(con: duckdb.DuckDBPyConnection, request: ErasureRequest) -> di
     return document
 
 
-def _syncs(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+def _syncs(con: Connection) -> dict[str, Any]:
     """Per sync: the acknowledged payload and time per key, rejections, and the runs."""
     if not relation_exists(con, "reverse_etl", "sync_state"):
         return {}
-    held = subject_held_sql()  # a trigger's event ids too, by the customer_id sent
+    held = subject_held_sql(dialect_of(con))  # a trigger's event ids too, by the customer_id sent
     state = _rows(
         con,
         "select sync_name, key, payload::varchar as payload, acknowledged_at "

@@ -17,21 +17,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, cast
 
-import duckdb
-
 from cdp.landing.tombstones import (
     TABLE_KEYS,
     email_hash_sql,
     erased_predicate,
     phone_hash_sql,
     record_hash_sql,
+    sha256_hex,
 )
+from cdp.privacy.connection import Connection, dialect_of, temp_table
 
 IdentifierType = Literal["email", "phone", "customer_id"]
 IDENTIFIER_TYPES: tuple[IdentifierType, ...] = ("email", "phone", "customer_id")
 
 # Temporary relation holding the keys of the current request.
-SUBJECT_KEYS = "temp.privacy_subject_keys"
+SUBJECT_KEYS = "privacy_subject_keys"
 
 # customer_identifiers types that are record keys of a raw table (namespace).
 IDENTIFIER_NAMESPACES = {
@@ -85,63 +85,62 @@ def read_requests(path: Path, requested_by: str, reason: str) -> list[ErasureReq
     return requests
 
 
-def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+def relation_exists(con: Connection, schema: str, table: str) -> bool:
     row = con.execute(
-        "select count(*) from duckdb_tables() where database_name = current_database() "
-        "and schema_name = ? and table_name = ?",
+        "select count(*) from information_schema.tables "
+        "where table_catalog = current_database() and table_schema = ? and table_name = ?",
         [schema, table],
     ).fetchone()
     return bool(row and row[0])
 
 
-def _require(con: duckdb.DuckDBPyConnection, *relations: str) -> None:
+def _require(con: Connection, *relations: str) -> None:
     for relation in relations:
         schema, table = relation.split(".")
         if not relation_exists(con, schema, table):
             raise PrivacyError(f"{relation} does not exist in the warehouse (run `cdp build`)")
 
 
-def request_hash(con: duckdb.DuckDBPyConnection, request: ErasureRequest) -> str:
+def request_hash(con: Connection, request: ErasureRequest) -> str:
     """The request's identifier, normalised and hashed like the tombstone does."""
+    dialect = dialect_of(con)
+    value = "cast(? as varchar)"
     expr = {
-        "email": email_hash_sql("?"),
-        "phone": phone_hash_sql("?"),
-        "customer_id": "sha256(trim(?))",
+        "email": email_hash_sql(value, dialect),
+        "phone": phone_hash_sql(value, dialect),
+        "customer_id": sha256_hex(f"trim({value})", dialect),
     }[request.identifier_type]
     row = con.execute(f"select {expr}", [request.identifier_value]).fetchone()
     return str(row[0]) if row and row[0] else ""
 
 
-def resolve_customers(con: duckdb.DuckDBPyConnection, request: ErasureRequest) -> list[str]:
+def resolve_customers(con: Connection, request: ErasureRequest) -> list[str]:
     """Customer ids the request names (none when the warehouse does not know it)."""
     _require(con, "marts.customers", "marts.customer_identifiers")
     value = request.identifier_value
     if request.identifier_type == "customer_id":
-        sql = "select customer_id from marts.customers where customer_id = trim(?)"
+        sql = "select customer_id from marts.customers where customer_id = trim(cast(? as varchar))"
     elif request.identifier_type == "email":
         sql = (
             "select distinct customer_id from marts.customer_identifiers "
-            "where identifier_type = 'email' and identifier_value = lower(trim(?))"
+            "where identifier_type = 'email' "
+            "and identifier_value = lower(trim(cast(? as varchar)))"
         )
     else:
         digits = "regexp_replace(regexp_replace({x}, '[^0-9+]', '', 'g'), '^(\\+|00)', '')"
         sql = (
             "select distinct customer_id from marts.customer_identifiers "
             "where identifier_type = 'phone' and "
-            f"{digits.format(x='identifier_value')} = {digits.format(x='?')}"
+            f"{digits.format(x='identifier_value')} = {digits.format(x='cast(? as varchar)')}"
         )
     return sorted(str(r[0]) for r in con.execute(sql, [value]).fetchall())
 
 
-def start_keys(
-    con: duckdb.DuckDBPyConnection, request: ErasureRequest, customer_ids: list[str]
-) -> None:
+def start_keys(con: Connection, request: ErasureRequest, customer_ids: list[str]) -> None:
     """Fill SUBJECT_KEYS with the hashed keys of the customers and the request."""
-    con.execute(
-        f"create or replace temp table {SUBJECT_KEYS.split('.')[1]} "
-        "(identifier_type varchar, identifier_hash varchar)"
-    )
-    con.execute("create or replace temp table privacy_subject_customers (customer_id varchar)")
+    dialect = dialect_of(con)
+    temp_table(con, SUBJECT_KEYS, "(identifier_type varchar, identifier_hash varchar)")
+    temp_table(con, "privacy_subject_customers", "(customer_id varchar)")
     if customer_ids:
         con.executemany(
             "insert into privacy_subject_customers values (?)", [[c] for c in customer_ids]
@@ -152,9 +151,10 @@ def start_keys(
             [request.identifier_type, request_hash(con, request)],
         )
     _require(con, "marts.customer_source_records")
+    record_key = sha256_hex("source_name || ':' || upper(trim(source_record_id))", dialect)
     con.execute(
         f"""insert into {SUBJECT_KEYS}
-        select 'record', sha256(source_name || ':' || upper(trim(source_record_id)))
+        select 'record', {record_key}
         from marts.customer_source_records
         where customer_id in (select customer_id from privacy_subject_customers)"""
     )
@@ -163,27 +163,29 @@ def start_keys(
     )
     con.execute(
         f"""insert into {SUBJECT_KEYS}
-        select 'email', {email_hash_sql("identifier_value")} from ({identifiers})
+        select 'email', {email_hash_sql("identifier_value", dialect)} from ({identifiers}) i
         where identifier_type = 'email'
         union all
-        select 'phone', {phone_hash_sql("identifier_value")} from ({identifiers})
+        select 'phone', {phone_hash_sql("identifier_value", dialect)} from ({identifiers}) i
         where identifier_type = 'phone'"""
     )
     for identifier_type, namespace in IDENTIFIER_NAMESPACES.items():
         con.execute(
             f"""insert into {SUBJECT_KEYS}
-            select 'record', {record_hash_sql(namespace, "identifier_value")}
-            from ({identifiers}) where identifier_type = ?""",
+            select 'record', {record_hash_sql(namespace, "identifier_value", dialect)}
+            from ({identifiers}) i where identifier_type = ?""",
             [identifier_type],
         )
     con.execute(f"delete from {SUBJECT_KEYS} where identifier_hash is null or identifier_hash = ''")
 
 
-def raw_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+def raw_tables(con: Connection) -> list[str]:
     """Raw tables holding landed rows (not the loader's bookkeeping)."""
     rows = con.execute(
-        "select table_name from duckdb_tables() where database_name = current_database() "
-        "and schema_name = 'raw' and not starts_with(table_name, '_') order by table_name"
+        "select table_name from information_schema.tables "
+        "where table_catalog = current_database() and table_schema = 'raw' "
+        "and table_type = 'BASE TABLE' and substr(table_name, 1, 1) <> '_' "
+        "order by table_name"
     ).fetchall()
     return [str(r[0]) for r in rows]
 
@@ -192,30 +194,28 @@ def quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def raw_predicate(table: str) -> str:
+def raw_predicate(table: str, dialect: str = "duckdb") -> str:
     """SQL true for a row of raw.<table> matched by SUBJECT_KEYS."""
-    return erased_predicate(table, quoted, SUBJECT_KEYS)
+    return erased_predicate(table, quoted, SUBJECT_KEYS, dialect)
 
 
-def collect_keys(con: duckdb.DuckDBPyConnection) -> list[str]:
+def collect_keys(con: Connection) -> list[str]:
     """Add the keys of matched parent rows (orders, transactions) to SUBJECT_KEYS.
 
     Returns the raw tables that have no erasure keys declared (not searched).
     """
+    dialect = dialect_of(con)
     present = raw_tables(con)
     for table, keys in TABLE_KEYS.items():
         if table not in present or keys.own is None:
             continue
         namespace, template = keys.own
-        own = record_hash_sql(namespace, template.format(**_columns(template)))
+        own = record_hash_sql(namespace, template.format(**_columns(template)), dialect)
         con.execute(
             f"insert into {SUBJECT_KEYS} select distinct 'record', {own} "
-            f"from raw.{quoted(table)} where {raw_predicate(table)}"
+            f"from raw.{quoted(table)} where {raw_predicate(table, dialect)}"
         )
-    con.execute(
-        f"create or replace temp table privacy_subject_keys_distinct as "
-        f"select distinct * from {SUBJECT_KEYS}"
-    )
+    temp_table(con, "privacy_subject_keys_distinct", f"as select distinct * from {SUBJECT_KEYS}")
     con.execute(f"delete from {SUBJECT_KEYS}")
     con.execute(f"insert into {SUBJECT_KEYS} select * from privacy_subject_keys_distinct")
     return [t for t in present if t not in TABLE_KEYS]

@@ -12,42 +12,22 @@ engine_builds.EXCLUDED_COLUMNS. The Spark half is test_cross_engine_spark.py.
 
 from __future__ import annotations
 
-from concurrent.futures import Future
-from pathlib import Path
-
 import pytest
 
 from cdp.landing import load_registry
-from tests.business import Business
 from tests.engines import digest
 from tests.engines.conftest import PostgresServer
 from tests.engines.engine_builds import (
     EXCLUDED_COLUMNS,
     REPO,
     EngineBuild,
-    base_env,
     check_models,
-    land_and_build,
     raw_relations,
     run_cdp,
     xfail_if_incomplete,
 )
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def postgres_build(
-    engine_data: Path,
-    duckdb_build_started: Future[Business],
-    postgres_server: PostgresServer,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> EngineBuild:
-    """PostgreSQL lands and builds while the DuckDB reference builds beside it."""
-    work = tmp_path_factory.mktemp("postgres")
-    return land_and_build(
-        "postgres", base_env(work, engine_data, "postgres") | postgres_server.env(), work
-    )
 
 
 def _raw_relations() -> list[str]:
@@ -153,17 +133,5 @@ def test_wrong_postgres_settings_are_one_line(
     assert value in lines[0] and f"check {hint}" in lines[0]
 
 
-# `cdp sync` runs on PostgreSQL (tests/reverse_etl/test_retl_state_postgres.py).
-@pytest.mark.parametrize("args", [["privacy", "log"]])
-def test_duckdb_only_commands_refuse_postgres_at_start_up(
-    postgres_build: EngineBuild, args: list[str]
-) -> None:
-    env = postgres_build.env | {"CDP_SYNCS_PATH": str(REPO / "syncs.yml")}
-    done = run_cdp(args, env)
-    output = done.stdout + done.stderr
-    assert done.returncode == 2, output
-    assert "Traceback" not in output
-    assert done.stderr.strip().splitlines() == [
-        f"error: {'cdp sync' if args[0] == 'sync' else 'cdp privacy'} works on the DuckDB "
-        "warehouse only for now; CDP_TARGET is postgres (docs/engines.md, 'What runs where')"
-    ]
+# `cdp sync` runs on PostgreSQL (tests/reverse_etl/test_retl_state_postgres.py), `cdp
+# privacy` too (test_privacy_postgres.py, which also checks that Spark is refused).

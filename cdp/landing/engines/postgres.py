@@ -4,6 +4,11 @@ Each file is validated by the DuckDB rules in a private in-memory DuckDB
 (`duckdb/validator.py`), so rows, rejects and reasons are the same as on DuckDB.
 Then one PostgreSQL transaction copies its good rows and its rejects in with
 COPY and writes its manifest row: they commit together or not at all.
+
+Erased people (`cdp privacy erase` on this target) do not come back: the
+run reads `privacy.erasure_tombstones` once, the validator drops the staged
+rows that match it (the DuckDB loader's check, cdp/landing/tombstones.py),
+and the file's transaction counts them in `privacy.erasure_skips`.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from cdp.landing.manifest import (
 )
 from cdp.landing.registry import RAW_SCHEMA, DataType, Registry, TableSpec
 from cdp.landing.result import FileResult
+from cdp.landing.tombstones import SKIPS, TOMBSTONE_SCHEMA, TOMBSTONES
 
 # One ingest run at a time per database (pg_try_advisory_lock key: "cdp land").
 _LOCK_KEY = 0x63647020_6C616E64
@@ -155,6 +161,7 @@ class PostgresWarehouse:
     def prepare(self, registry: Registry) -> list[str]:
         try:
             with self._transaction() as cur:
+                self._validator.load_tombstones(self._tombstones(cur))
                 return self._create_tables(cur, registry)
         except psycopg2.Error as exc:
             raise LandingError(
@@ -184,6 +191,16 @@ class PostgresWarehouse:
                         f"{data_type}: values are converted to {existing[name]}"
                     )
         return warnings
+
+    @staticmethod
+    def _tombstones(cur: psycopg2.extensions.cursor) -> list[tuple[str, str]]:
+        """The erased people's hashed keys (none before the first erasure)."""
+        cur.execute("select to_regclass(%s) is not null", (TOMBSTONES,))
+        row = cur.fetchone()
+        if not row or not row[0]:
+            return []
+        cur.execute(f"select identifier_type, identifier_hash from {TOMBSTONES}")
+        return [(str(kind), str(value)) for kind, value in cur.fetchall()]
 
     def _columns(self, cur: psycopg2.extensions.cursor, table: str) -> dict[str, str]:
         if table in self._known_columns:
@@ -281,13 +298,25 @@ class PostgresWarehouse:
                 self._copy(cur, f"raw.{ident(spec.name)} ({names})", staged.rows_path)
             self._copy(cur, f"raw.{ident(REJECTS_TABLE)}", staged.rejects_path)
         rows_in, rejected = staged.rows_in, staged.rows_rejected
+        if staged.rows_erased:
+            cur.execute(f"create schema if not exists {TOMBSTONE_SCHEMA}")
+            cur.execute(
+                f"create table if not exists {SKIPS} (table_name text, source_file text, "
+                "rows_skipped bigint, skipped_at timestamp)"
+            )
+            cur.execute(
+                f"insert into {SKIPS} values (%s, %s, %s, %s)",
+                (spec.name, file.relative, staged.rows_erased, loaded_at),
+            )
         self._insert_manifest(
             cur,
             ManifestEntry.loaded(
                 file.relative, spec.name, stats.sha256, stats.size, rows_in, rejected, loaded_at
             ),
         )
-        return FileResult.loaded(file.relative, rows_in, rejected, warnings)
+        landed = FileResult.loaded(file.relative, rows_in, rejected, warnings)
+        landed.rows_erased = staged.rows_erased
+        return landed
 
     @staticmethod
     def _copy(cur: psycopg2.extensions.cursor, target: str, path: object) -> None:

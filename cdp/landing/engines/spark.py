@@ -19,6 +19,11 @@ atomic, and the manifest row comes last, so a file counts as landed only once
 its rows and rejects are in. A crash between the moves leaves rows without a
 manifest row: the next run lands the file again, and the staging models'
 latest-version pick (by key, then `_loaded_at`) keeps one copy.
+
+Erased people do not come back: `prepare` reads `privacy.erasure_tombstones`
+from the catalog once, and the validator drops the staged rows that match it
+(the DuckDB loader's check, cdp/landing/tombstones.py) before the export; the
+ingest summary counts them.
 """
 
 from __future__ import annotations
@@ -166,7 +171,20 @@ class SparkWarehouse:
                 f"cannot prepare warehouse {self._config.describe()}: {exc}"
             ) from exc
 
+    def _tombstones(self) -> list[tuple[str, str]]:
+        """The erased people's hashed keys (none before the first erasure)."""
+        catalog = self._spark.catalog
+        if not (
+            catalog.databaseExists("privacy") and catalog.tableExists("privacy.erasure_tombstones")
+        ):
+            return []
+        rows = self._sql(
+            "select identifier_type, identifier_hash from privacy.erasure_tombstones"
+        ).collect()
+        return [(str(r[0]), str(r[1])) for r in rows]
+
     def _create_tables(self, registry: Registry) -> list[str]:
+        self._validator.load_tombstones(self._tombstones())
         self._sql(f"create database if not exists {RAW_SCHEMA}")
         for table, columns in (
             (MANIFEST_TABLE, MANIFEST_COLUMNS),
@@ -275,7 +293,9 @@ class SparkWarehouse:
         except Exception as exc:  # Spark analysis and py4j errors have no common base
             first = str(exc).strip().splitlines()
             raise FileFailed(f"cannot be landed: {first[0] if first else exc!r}") from exc
-        return FileResult.loaded(file.relative, rows_in, rejected, warnings)
+        landed = FileResult.loaded(file.relative, rows_in, rejected, warnings)
+        landed.rows_erased = staged.rows_erased
+        return landed
 
     def _ensure_columns(self, table: str, plan: ColumnPlan, rows_loaded: int) -> list[str]:
         """Add the file's columns the raw table lacks; a warning per undeclared column."""

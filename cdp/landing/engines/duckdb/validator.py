@@ -5,6 +5,11 @@ reject reasons: they stage each file in a private in-memory DuckDB with
 `staging.stage_file` (the same code the DuckDB warehouse runs), then
 export the good rows and the rejects as files the other engine bulk-loads
 (CSV for PostgreSQL's COPY, Parquet for Spark).
+
+The target's tombstones (`privacy.erasure_tombstones`, read once per run by
+the engine and handed over with `load_tombstones`) are copied into the same
+in-memory DuckDB, so every engine drops an erased person's staged rows with
+the DuckDB loader's own check (cdp/landing/tombstones.py) before export.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from cdp.landing.files import FileStats, SourceFile
 from cdp.landing.limits import ColumnLimits
 from cdp.landing.manifest import LOADED_AT, SOURCE_FILE, SOURCE_LINE
 from cdp.landing.registry import TableSpec
+from cdp.landing.tombstones import TOMBSTONE_SCHEMA, TOMBSTONES, drop_erased_staged
 from cdp.warehouse import connect_memory
 
 # DuckDB types to cast output columns to: (raw table columns, raw._rejects columns).
@@ -42,6 +48,7 @@ class StagedFile:
     rejects_path: Path | None  # rejects in raw._rejects column order
     rows_in: int
     rows_rejected: int
+    rows_erased: int = 0  # staged rows of erased people, dropped (not in rows_in)
 
     @property
     def targets(self) -> list[str]:
@@ -61,6 +68,16 @@ class DuckDBValidator:
         self._con = connect_memory()
         self._con.execute("set TimeZone = 'UTC'")
         self._dir = Path(tempfile.mkdtemp(prefix="cdp-landing-"))
+
+    def load_tombstones(self, rows: Sequence[tuple[str, str]]) -> None:
+        """The target's tombstones (identifier_type, identifier_hash), for the check."""
+        self._con.execute(f"create schema if not exists {TOMBSTONE_SCHEMA}")
+        self._con.execute(
+            f"create or replace table {TOMBSTONES} "
+            "(identifier_type varchar, identifier_hash varchar)"
+        )
+        if rows:
+            self._con.executemany(f"insert into {TOMBSTONES} values (?, ?)", list(rows))
 
     def close(self) -> None:
         with suppress(duckdb.Error):
@@ -89,6 +106,12 @@ class DuckDBValidator:
             plan = stage_file(self._con, spec, file, stats, existing, limits)
             if plan is None:
                 return StagedFile(None, None, None, 0, 0)
+            erased = drop_erased_staged(
+                self._con,
+                spec.name,
+                sql.STAGED,
+                {c.target: f"t_{i}" for i, c in enumerate(plan.columns, 1)},
+            )
             counts = self._con.execute(sql.staged_counts()).fetchone()
             rows_in, rejected = (int(counts[0]), int(counts[1])) if counts else (0, 0)
             row_casts, reject_casts = casts(plan) if casts else ({}, {})
@@ -128,7 +151,7 @@ class DuckDBValidator:
                 "where reason is not null order by line_no",
                 rejects_path,
             )
-            return StagedFile(plan, rows_path, rejects_path, rows_in, rejected)
+            return StagedFile(plan, rows_path, rejects_path, rows_in, rejected, erased)
         except duckdb.Error as exc:
             raise FileFailed(f"cannot be landed: {file_error(exc, file)}") from exc
         finally:
