@@ -19,6 +19,15 @@
                     "identity probabilistic: model int_identity_pairs_probabilistic has no "
                     ~ "config.meta.identity_probabilistic entry (see _identity__probabilistic.yml)") }}
             {%- endif -%}
+            {#- cdp__identity_probabilistic_feed_edges (a var, default unset)
+                overrides feed_edges for one run -#}
+            {%- set fed = var('cdp__identity_probabilistic_feed_edges', none) -%}
+            {%- if fed is not none -%}
+                {%- set merged = {} -%}
+                {%- do merged.update(config) -%}
+                {%- do merged.update({'feed_edges': fed in [true, 'true', 'True', 1]}) -%}
+                {%- set config = merged -%}
+            {%- endif -%}
             {{ return(cdp.identity_fs_validate(config)) }}
         {%- endif -%}
     {%- endfor -%}

@@ -9,6 +9,8 @@
     prior_match_weight is set by hand in _identity__probabilistic.yml. -#}
 {%- set fs = cdp.identity_fs_config() %}
 {%- set training = cdp.identity_fs_training(fs) %}
+{%- set prior_weight = fs.prior_match_weight if fs.get('prior_match_weight') is not none
+    else 'ln(prior_lambda / (1 - prior_lambda)) / ln(2.0)' %}
 with
 
 records as (
@@ -55,9 +57,7 @@ estimated as (
     select
         strong_pairs.strong_rule_pairs,
         record_totals.record_pairs,
-        cast({{ training.strong_rules_recall }} as {{ cdp.type_double() }})
-            as strong_rules_recall,
-        least(
+        coalesce(least(
             greatest(
                 strong_pairs.strong_rule_pairs
                 / nullif(record_totals.record_pairs, 0)
@@ -65,9 +65,18 @@ estimated as (
                 {{ training.min_probability }} * 0.001
             ),
             0.5
-        ) as prior_lambda
+        ), 0.5) as prior_lambda
     from strong_pairs
     cross join record_totals
+
+),
+
+weighed as (
+
+    select
+        *,
+        {{ prior_weight }} as raw_prior_weight
+    from estimated
 
 ),
 
@@ -76,20 +85,20 @@ final as (
     select
         cast(strong_rule_pairs as {{ dbt.type_bigint() }}) as strong_rule_pairs,
         cast(record_pairs as {{ dbt.type_bigint() }}) as record_pairs,
-        strong_rules_recall,
-        cast(round(cast(coalesce(prior_lambda, 0.5) as {{ dbt.type_numeric() }}), 12)
-            as {{ cdp.type_double() }}) as prior_lambda,
-        cast(round(cast(
-            {%- if fs.get('prior_match_weight') is not none %}
-            {{ fs.prior_match_weight }}
-            {%- else %}
-            ln(coalesce(prior_lambda, 0.5) / (1 - coalesce(prior_lambda, 0.5))) / ln(2.0)
-            {%- endif %}
-            as {{ dbt.type_numeric() }}), 6) as {{ cdp.type_double() }}
+        cast({{ training.strong_rules_recall }} as {{ cdp.type_double() }})
+            as strong_rules_recall,
+        cast(
+            round(cast(prior_lambda as {{ dbt.type_numeric() }}), 12)
+            as {{ cdp.type_double() }}
+        ) as prior_lambda,
+        cast(
+            round(cast(raw_prior_weight as {{ dbt.type_numeric() }}), 6)
+            as {{ cdp.type_double() }}
         ) as prior_match_weight,
         {{ 'true' if fs.get('prior_match_weight') is not none else 'false' }}
-            as is_prior_set_by_hand
-    from estimated
+            as is_prior_set_by_hand,
+        cast({{ fs.threshold }} as {{ cdp.type_double() }}) as match_threshold
+    from weighed
 
 )
 

@@ -29,7 +29,7 @@ parameters as (
 
 ),
 
-prior as (
+fs_prior as (
 
     select * from {{ ref('int_identity_fs_prior') }}
 
@@ -82,13 +82,13 @@ summed as (
 
     select
         weights.*,
-        prior.prior_match_weight
+        fs_prior.prior_match_weight
         {%- for comparison in fs.comparisons %}
             + weights.{{ comparison.attribute }}_raw_weight
         {%- endfor %}
             as raw_match_weight
     from weights
-    cross join prior
+    cross join fs_prior
 
 ),
 
