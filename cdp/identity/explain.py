@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -14,6 +14,25 @@ class CustomerNotFound(LookupError):
 
 
 @dataclass
+class Evidence:
+    """Why the Fellegi-Sunter model linked two records: the prior, each
+    comparison's level and partial weight, and their sum."""
+
+    match_weight: float
+    prior_match_weight: float | None
+    comparisons: list[tuple[str, str, float]]  # (attribute, level, partial weight)
+
+    def render(self) -> str:
+        prior = ""
+        if self.prior_match_weight is not None:
+            prior = f" = prior {self.prior_match_weight:+.2f}"
+        parts = ", ".join(
+            f"{name} {level} {weight:+.2f}" for name, level, weight in self.comparisons
+        )
+        return f"match weight {self.match_weight:.2f}{prior}; {parts}"
+
+
+@dataclass
 class Explanation:
     """A customer's golden profile, its records and the links between them."""
 
@@ -22,6 +41,7 @@ class Explanation:
     records: pd.DataFrame
     edges: pd.DataFrame
     history: pd.DataFrame
+    evidence: dict[tuple[str, str], Evidence] = field(default_factory=dict)
 
     def render(self) -> str:
         lines = [f"customer {self.customer_id}"]
@@ -43,6 +63,9 @@ class Explanation:
                 f"  {row.left_record_key}  <->  {row.right_record_key}   "
                 f"rule {row.rule_order}: {row.rule_name} (score {row.score:.3f})"
             )
+            found = self.evidence.get((row.left_record_key, row.right_record_key))
+            if found is not None:
+                lines.append(f"      {found.render()}")
         if not self.history.empty:
             lines += ["", "id history"]
             for row in self.history.itertuples(index=False):
@@ -99,4 +122,35 @@ def explain(connection: Warehouse, target: str) -> Explanation:
         [customer_id, customer_id],
     )
     history = history.astype(object).where(history.notna(), None)
-    return Explanation(customer_id, profile, records, edges, history)
+    evidence = probabilistic_evidence(connection, customer_id)
+    return Explanation(customer_id, profile, records, edges, history, evidence)
+
+
+def probabilistic_evidence(
+    connection: Warehouse, customer_id: str
+) -> dict[tuple[str, str], Evidence]:
+    """The weights behind each of the customer's `probabilistic` edges, from
+    intermediate.int_identity_pairs_probabilistic (its <attribute>_level and
+    <attribute>_weight columns are the configured comparisons)."""
+    pairs = connection.df(
+        "select p.* from intermediate.int_identity_pairs_probabilistic as p "
+        "join marts.identity_edges as e on e.left_record_key = p.left_record_key "
+        "and e.right_record_key = p.right_record_key "
+        "where e.customer_id = ? and e.rule_name = 'probabilistic'",
+        [customer_id],
+    )
+    if pairs.empty:
+        return {}
+    prior_row = connection.one("select prior_match_weight from intermediate.int_identity_fs_prior")
+    prior = float(prior_row[0]) if prior_row and prior_row[0] is not None else None
+    attributes = [c[: -len("_level")] for c in pairs.columns if c.endswith("_level")]
+    found = {}
+    for row in pairs.to_dict("records"):
+        comparisons = [
+            (name, str(row[f"{name}_level"]), float(row[f"{name}_weight"]))
+            for name in attributes
+            if f"{name}_weight" in row
+        ]
+        key = (str(row["left_record_key"]), str(row["right_record_key"]))
+        found[key] = Evidence(float(row["match_weight"]), prior, comparisons)
+    return found

@@ -19,6 +19,37 @@ SIZE_BUCKETS = [(1, 1), (2, 2), (3, 5), (6, 10), (11, 20), (21, 50), (51, 100), 
 
 
 @dataclass
+class WeightDistribution:
+    """Fellegi-Sunter match weights of the scored pairs in buckets of `width`:
+    per bucket the pairs the ground truth calls the same person (matches) and
+    the others, or, without a ground truth, the pairs above and below the
+    threshold."""
+
+    threshold: float
+    width: float
+    buckets: pd.DataFrame  # low, first, second (counts)
+    labels: tuple[str, str]  # what `first` and `second` count
+
+    def render(self, bar: int = 40) -> list[str]:
+        first, second = self.labels
+        lines = [
+            f"Match weights of the scored pairs (threshold {self.threshold:g}; "
+            f"# {first}, . {second})"
+        ]
+        most = max(1, int((self.buckets["first"] + self.buckets["second"]).max() or 1))
+        for row in self.buckets.itertuples(index=False):
+            low = float(row.low)
+            marker = " <- threshold" if low <= self.threshold < low + self.width else ""
+            hashes = "#" * round(bar * int(row.first) / most)
+            dots = "." * round(bar * int(row.second) / most)
+            lines.append(
+                f"  {low:>6.0f} to {low + self.width:<4.0f}"
+                f"{int(row.first):>7,}{int(row.second):>7,}  {hashes}{dots}{marker}"
+            )
+        return lines
+
+
+@dataclass
 class IdentityReport:
     """Figures of one warehouse's identity resolution."""
 
@@ -32,6 +63,7 @@ class IdentityReport:
     blocked_values: pd.DataFrame
     records_per_source: pd.DataFrame
     metrics: PairwiseMetrics | None = None
+    weights: WeightDistribution | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -69,6 +101,8 @@ class IdentityReport:
                 f"  {row.identifier_type:<6}{row.identifier_value:<40}"
                 f"{row.record_count:>7,} records  {row.block_reason}"
             )
+        if self.weights is not None:
+            lines += ["", *self.weights.render()]
         if self.metrics is not None:
             lines += [
                 "",
@@ -146,8 +180,9 @@ def build_report(
         blocked_values=blocked,
         records_per_source=per_source,
     )
-    if ground_truth is not None:
-        truth = read_ground_truth(ground_truth)
+    truth = read_ground_truth(ground_truth) if ground_truth is not None else None
+    report.weights = weight_distribution(connection, truth)
+    if truth is not None:
         predicted = connection.df(
             "select record_key, customer_id as cluster from marts.customer_source_records"
         )
@@ -159,6 +194,40 @@ def build_report(
                 "they count as unlinked"
             )
     return report
+
+
+def weight_distribution(
+    connection: Warehouse, truth: pd.DataFrame | None = None, width: float = 4.0
+) -> WeightDistribution | None:
+    """The match weights of intermediate.int_identity_pairs_probabilistic, bucketed;
+    None when the model scored no pair."""
+    pairs = connection.df(
+        "select left_record_key, right_record_key, match_weight, is_match "
+        "from intermediate.int_identity_pairs_probabilistic"
+    )
+    if pairs.empty:
+        return None
+    threshold_row = connection.one("select match_threshold from intermediate.int_identity_fs_prior")
+    threshold = float(threshold_row[0]) if threshold_row and threshold_row[0] is not None else 0.0
+    if truth is not None:
+        person = dict(zip(truth["record_key"], truth["person_id"], strict=True))
+        first = [
+            person.get(a) is not None and person.get(a) == person.get(b)
+            for a, b in zip(pairs["left_record_key"], pairs["right_record_key"], strict=True)
+        ]
+        labels = ("same person (ground truth)", "different people")
+    else:
+        first = list(pairs["is_match"].astype(bool))
+        labels = ("at or above the threshold", "below")
+    pairs["first"] = first
+    pairs["low"] = (pairs["match_weight"] // width) * width
+    buckets = (
+        pairs.groupby("low")
+        .agg(first=("first", "sum"), second=("first", lambda s: int((~s).sum())))
+        .reset_index()
+        .sort_values("low")
+    )
+    return WeightDistribution(threshold, width, buckets, labels)
 
 
 def plot_cluster_sizes(report: IdentityReport, path: Path) -> Path:

@@ -19,6 +19,15 @@
                     "identity probabilistic: model int_identity_pairs_probabilistic has no "
                     ~ "config.meta.identity_probabilistic entry (see _identity__probabilistic.yml)") }}
             {%- endif -%}
+            {#- cdp__identity_probabilistic_feed_edges (a var, default unset)
+                overrides feed_edges for one run -#}
+            {%- set fed = var('cdp__identity_probabilistic_feed_edges', none) -%}
+            {%- if fed is not none -%}
+                {%- set merged = {} -%}
+                {%- do merged.update(config) -%}
+                {%- do merged.update({'feed_edges': fed in [true, 'true', 'True', 1]}) -%}
+                {%- set config = merged -%}
+            {%- endif -%}
             {{ return(cdp.identity_fs_validate(config)) }}
         {%- endif -%}
     {%- endfor -%}
@@ -29,7 +38,7 @@
 {#- A malformed entry stops the build with one line naming the place. -#}
 {% macro identity_fs_validate(config) -%}
     {%- set where = 'identity probabilistic (_identity__probabilistic.yml): ' -%}
-    {%- for key in ['threshold', 'prior_match_weight', 'blocking', 'comparisons'] -%}
+    {%- for key in ['threshold', 'blocking', 'comparisons'] -%}
         {%- if key not in config -%}
             {{ exceptions.raise_compiler_error(where ~ "missing '" ~ key ~ "'") }}
         {%- endif -%}
@@ -39,6 +48,21 @@
             {{ exceptions.raise_compiler_error(where ~ "blocking rule " ~ loop.index ~ " needs a name and keys") }}
         {%- endif -%}
     {%- endfor -%}
+    {%- set attributes = config.comparisons | map(attribute='attribute') | list -%}
+    {%- for rule in (config.get('training', {}) or {}).get('blocking', []) or [] -%}
+        {%- if not rule.get('name') or not rule.get('keys') -%}
+            {{ exceptions.raise_compiler_error(where ~ "training blocking rule " ~ loop.index ~ " needs a name and keys") }}
+        {%- endif -%}
+        {%- for name in rule.get('leave_out') or [] if name not in attributes -%}
+            {{ exceptions.raise_compiler_error(where ~ "training blocking rule '" ~ rule.name
+                ~ "': leave_out names '" ~ name ~ "', which is no comparison") }}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- set prior = config.get('prior_match_weight') -%}
+    {%- if prior is not none and (prior is string or prior is mapping) -%}
+        {{ exceptions.raise_compiler_error(where ~ "prior_match_weight must be a number (or left out to be "
+            ~ "estimated), got '" ~ prior ~ "'") }}
+    {%- endif -%}
     {%- for comparison in config.comparisons -%}
         {%- set label = "comparison '" ~ comparison.get('attribute', loop.index) ~ "'" -%}
         {%- if not comparison.get('attribute') or not comparison.get('levels') -%}

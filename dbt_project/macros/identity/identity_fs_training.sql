@@ -1,11 +1,16 @@
 {#- Training of the Fellegi-Sunter parameters (issue #19): the `training`
     entry of the identity_probabilistic meta with its documented defaults,
-    and the configured levels as a literal select. -#}
+    and the configured levels as a literal select. Without training
+    blocking rules EM runs once over the scoring's blocking rules (each its
+    own run). -#}
 {% macro identity_fs_training(config) -%}
     {%- set training = config.get('training', {}) or {} -%}
     {%- set sampling = training.get('u_sampling', {}) or {} -%}
     {%- set em = training.get('em', {}) or {} -%}
+    {%- set prior = training.get('prior', {}) or {} -%}
     {{ return({
+        'blocking': training.get('blocking') or config.get('blocking', []),
+        'strong_rules_recall': prior.get('strong_rules_recall', 1.0),
         'seed': sampling.get('seed', 1),
         'sample_records': sampling.get('sample_records', 1000),
         'max_iterations': em.get('max_iterations', 30),
@@ -13,6 +18,13 @@
         'start_lambda': em.get('start_lambda', 0.5),
         'min_probability': em.get('min_probability', 0.000001),
     }) }}
+{%- endmacro %}
+
+{#- The comparisons a training blocking rule leaves out of its EM run: the
+    attributes of its keys and those it lists in `leave_out`. -#}
+{% macro identity_fs_left_out(rule) -%}
+    {%- set left_out = rule['keys'] | map(attribute='attribute') | list -%}
+    {{ return(left_out + (rule.get('leave_out') or [])) }}
 {%- endmacro %}
 
 {#- The m a level starts EM from: its `m_start`, else 0.7 for the first
@@ -63,4 +75,19 @@
 {%- endmacro %}
 
 {% macro spark__identity_fs_materialized() -%}
+{%- endmacro %}
+
+{#- The comparisons whose exact levels are term-frequency adjusted. -#}
+{% macro identity_fs_tf_comparisons(config) -%}
+    {{ return(config.comparisons | selectattr('term_frequency_adjustments', 'defined')
+        | selectattr('term_frequency_adjustments') | list) }}
+{%- endmacro %}
+
+{#- A comparison's value, normalised as the comparison normalises it. -#}
+{% macro identity_fs_normalized(comparison, expression) -%}
+    {%- if comparison.get('normalizers') -%}
+        {{ cdp.identity_normalize(expression, comparison.normalizers) }}
+    {%- else -%}
+        {{ expression }}
+    {%- endif -%}
 {%- endmacro %}

@@ -7,8 +7,12 @@
     it can never end up with the first through a chain (link it back to
     the right records with always-match rows). A pair linked by several rules
     keeps the first rule in order. Rules with max_people_per_value read how
-    many people hold the email or phone from int_identity_identifier_people. -#}
+    many people hold the email or phone from int_identity_identifier_people.
+    With feed_edges on (_identity__probabilistic.yml), the Fellegi-Sunter
+    pairs at or above the threshold are edges of rule `probabilistic`. -#}
+-- depends_on: {{ ref('int_identity_pairs_probabilistic') }}
 {%- set identity_config = cdp.identity_match_config() %}
+{%- set probabilistic = cdp.identity_fs_config() %}
 {%- set strong_rules = cdp.identity_strong_rules(identity_config) %}
 {%- set strong_names = strong_rules | map(attribute='name') | list %}
 with
@@ -88,6 +92,22 @@ rule_pairs as (
         select * from rule_{{ rule.name }}__pairs
         union all
     {%- endfor %}
+    {%- if probabilistic.get('feed_edges') %}
+
+        -- Fellegi-Sunter pairs at or above the threshold
+        -- (_identity__probabilistic.yml, feed_edges), after every rule; the
+        -- score is the pair's match probability, its weights are in
+        -- int_identity_pairs_probabilistic
+        select
+            left_record_key,
+            right_record_key,
+            'probabilistic' as rule_name,
+            {{ identity_config.rules | length + 1 }} as rule_order,
+            cast(match_probability as real) as score
+        from {{ ref('int_identity_pairs_probabilistic') }}
+        where is_match
+        union all
+    {%- endif %}
 
     select
         case

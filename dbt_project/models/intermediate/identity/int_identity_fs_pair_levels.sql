@@ -1,11 +1,13 @@
 {#- The blocked record pairs of the Fellegi-Sunter model and, per comparison
-    of _identity__probabilistic.yml, the level each pair is at. EM trains m
-    on these pairs (int_identity_fs_parameters) and
-    int_identity_pairs_probabilistic weighs them. -#}
+    of _identity__probabilistic.yml, the level each pair is at, and for a
+    term-frequency adjusted comparison at an exact level the value both
+    records share (<attribute>_tf_value). int_identity_pairs_probabilistic
+    weighs them. -#}
 -- Jinja loops over the configured comparisons and EM iterations: sqlfluff's
 -- indentation rule cannot follow them.
 -- noqa: disable=LT02,LT05
 {%- set fs = cdp.identity_fs_config() %}
+{%- set tf_comparisons = cdp.identity_fs_tf_comparisons(fs) %}
 with
 
 records as (
@@ -37,6 +39,18 @@ final as (
         first_blocks.left_record_key,
         first_blocks.right_record_key,
         first_blocks.blocking_rule,
+        {%- for comparison in tf_comparisons %}
+        {%- set exact_levels = comparison.levels | selectattr('comparison', 'defined')
+            | selectattr('comparison', 'equalto', 'exact') | map(attribute='name') | list %}
+        case
+            when {{ cdp.identity_fs_level(
+                comparison,
+                'left_records.' ~ comparison.attribute,
+                'right_records.' ~ comparison.attribute,
+            ) }} in ('{{ exact_levels | join("', '") }}')
+                then {{ cdp.identity_fs_normalized(comparison, 'left_records.' ~ comparison.attribute) }}
+        end as {{ comparison.attribute }}_tf_value,
+        {%- endfor %}
         {%- for comparison in fs.comparisons %}
         {{ cdp.identity_fs_level(
             comparison,

@@ -1,15 +1,22 @@
 {#- The trained Fellegi-Sunter parameters, one row per comparison level: u
     from random pairs (int_identity_fs_u_estimates) and m by
-    expectation-maximisation on the blocked pairs, u fixed. EM runs on the
-    pairs' level patterns (one row per distinct combination of levels, with
-    its count): the E step gives each pattern its match probability
+    expectation-maximisation with u fixed, run once per training blocking
+    rule over the pairs that rule blocks (int_identity_fs_training_patterns:
+    the comparisons the rule blocks on are left out of its run, their level
+    'null'), and each level's m the mean over the runs that estimated its
+    comparison (Splink's approach). EM runs on the level patterns (one row per
+    rule and distinct combination of levels, with its count): the E step gives
+    each pattern its match probability
     lambda * prod(m) / (lambda * prod(m) + (1 - lambda) * prod(u)) over its
     non-null levels, the M step sets each level's m to its share of the
-    expected matches and lambda to the expected share of matches. The
-    iterations are unrolled (training.em.max_iterations CTEs); after the first
-    whose largest change of m or lambda is below training.em.tolerance the
-    parameters stay as they are (em_converged, em_iterations). An m or u set by
-    hand in the YAML is used as given (m_source, u_source 'yaml'). -#}
+    expected matches and the run's lambda to its expected share of matches
+    (a nuisance parameter of the run, not the model's prior: that is
+    int_identity_fs_prior). The iterations are unrolled
+    (training.em.max_iterations CTEs); after the first whose largest change of
+    an m or lambda in a run is below training.em.tolerance, that run's
+    parameters stay as they are (em_converged, em_iterations). An m or u set
+    by hand in the YAML is used as given (m_source, u_source 'yaml'); a
+    comparison no run estimated keeps its m_start (m_source 'start'). -#}
 -- Jinja loops over the configured comparisons and EM iterations: sqlfluff's
 -- indentation rule cannot follow them.
 -- noqa: disable=LT02,LT05
@@ -19,9 +26,9 @@
 {%- set attributes = fs.comparisons | map(attribute='attribute') | list %}
 with
 
-pair_levels as (
+training_patterns as (
 
-    select * from {{ ref('int_identity_fs_pair_levels') }}
+    select * from {{ ref('int_identity_fs_training_patterns') }}
 
 ),
 
@@ -63,15 +70,11 @@ levels_with_u as (
 pattern_counts as (
 
     select
-        {%- for attribute in attributes %}
-        {{ attribute }}_level,
-        {%- endfor %}
-        count(*) as pair_count,
+        *,
         row_number() over (
-            order by {{ attributes | join('_level, ') }}_level
+            order by training_rule, {{ attributes | join('_level, ') }}_level
         ) as pattern_id
-    from pair_levels
-    group by {{ attributes | join('_level, ') }}_level
+    from training_patterns
 
 ),
 
@@ -79,6 +82,7 @@ pattern_levels as (
     {%- for attribute in attributes %}
 
     select
+        training_rule,
         pattern_id,
         pair_count,
         cast('{{ attribute }}' as {{ dbt.type_string() }}) as comparison_name,
@@ -90,6 +94,7 @@ pattern_levels as (
     {%- endfor %}
 
     select
+        training_rule,
         pattern_id,
         pair_count,
         cast('__prior' as {{ dbt.type_string() }}) as comparison_name,
@@ -98,9 +103,33 @@ pattern_levels as (
 
 ),
 
+-- the comparisons each run estimates: those some pair of the run has a level of
+run_comparisons as (
+
+    select
+        training_rule,
+        comparison_name,
+        sum(pair_count) as run_pairs
+    from pattern_levels
+    group by training_rule, comparison_name
+
+),
+
+run_levels as (
+
+    select
+        run_comparisons.training_rule,
+        levels_with_u.*
+    from run_comparisons
+    inner join levels_with_u
+        on run_comparisons.comparison_name = levels_with_u.comparison_name
+
+),
+
 params_0 as (
 
     select
+        training_rule,
         comparison_name,
         level_name,
         level_order,
@@ -113,7 +142,7 @@ params_0 as (
         end as u_probability,
         cast(null as integer) as converged_at,
         cast(null as {{ cdp.type_double() }}) as iteration_change
-    from levels_with_u
+    from run_levels
 
 ),
 {%- for k in range(1, iterations + 1) %}
@@ -122,19 +151,19 @@ params_0 as (
 posterior_{{ k }} as {{ cdp.identity_fs_materialized() }} (
 
     select
+        pattern_levels.training_rule,
         pattern_levels.pattern_id,
         pattern_levels.pair_count,
         pattern_levels.comparison_name,
         pattern_levels.level_name,
-        params.m_probability as previous_m,
-        params.converged_at as previous_converged_at,
         1.0 / (1.0 + exp(sum(
             ln(params.u_probability) - ln(params.m_probability)
         ) over (partition by pattern_levels.pattern_id))) as match_posterior
     from pattern_levels
     inner join params_{{ k - 1 }} as params
         on
-            pattern_levels.comparison_name = params.comparison_name
+            pattern_levels.training_rule = params.training_rule
+            and pattern_levels.comparison_name = params.comparison_name
             and pattern_levels.level_name = params.level_name
 
 ),
@@ -143,48 +172,52 @@ posterior_{{ k }} as {{ cdp.identity_fs_materialized() }} (
 mass_{{ k }} as {{ cdp.identity_fs_materialized() }} (
 
     select
+        training_rule,
         comparison_name,
         level_name,
         sum(pair_count * match_posterior) as match_mass,
-        sum(pair_count) as pair_mass,
-        max(previous_m) as previous_m,
-        max(previous_converged_at) as previous_converged_at
+        sum(pair_count) as pair_mass
     from posterior_{{ k }}
-    group by comparison_name, level_name
+    group by training_rule, comparison_name, level_name
 
 ),
 
 updated_{{ k }} as {{ cdp.identity_fs_materialized() }} (
 
     select
-        levels_with_u.comparison_name,
-        levels_with_u.level_name,
-        levels_with_u.level_order,
-        levels_with_u.fixed_m,
-        levels_with_u.start_m,
-        levels_with_u.base_u,
+        params.training_rule,
+        params.comparison_name,
+        params.level_name,
+        params.level_order,
+        params.fixed_m,
+        params.start_m,
+        params.base_u,
         mass_{{ k }}.match_mass,
         mass_{{ k }}.pair_mass,
-        mass_{{ k }}.previous_m,
-        max(mass_{{ k }}.previous_converged_at) over () as previous_converged_at,
+        params.m_probability as previous_m,
+        params.converged_at as previous_converged_at,
         sum(case
-            when levels_with_u.fixed_m is null
+            when params.fixed_m is null
                 then coalesce(mass_{{ k }}.match_mass, 0)
-        end) over (partition by levels_with_u.comparison_name) as trained_mass,
-        coalesce(sum(levels_with_u.fixed_m) over (
-            partition by levels_with_u.comparison_name
+        end) over (
+            partition by params.training_rule, params.comparison_name
+        ) as trained_mass,
+        coalesce(sum(params.fixed_m) over (
+            partition by params.training_rule, params.comparison_name
         ), 0) as fixed_total
-    from levels_with_u
+    from params_{{ k - 1 }} as params
     left join mass_{{ k }}
         on
-            levels_with_u.comparison_name = mass_{{ k }}.comparison_name
-            and levels_with_u.level_name = mass_{{ k }}.level_name
+            params.training_rule = mass_{{ k }}.training_rule
+            and params.comparison_name = mass_{{ k }}.comparison_name
+            and params.level_name = mass_{{ k }}.level_name
 
 ),
 
 moved_{{ k }} as {{ cdp.identity_fs_materialized() }} (
 
     select
+        training_rule,
         comparison_name,
         level_name,
         level_order,
@@ -194,8 +227,7 @@ moved_{{ k }} as {{ cdp.identity_fs_materialized() }} (
         previous_m,
         previous_converged_at,
         case
-            when previous_converged_at is not null
-                then coalesce(previous_m, fixed_m, {{ training.min_probability }})
+            when previous_converged_at is not null then previous_m
             when fixed_m is not null then fixed_m
             when comparison_name = '__prior'
                 then greatest(
@@ -217,6 +249,7 @@ moved_{{ k }} as {{ cdp.identity_fs_materialized() }} (
 params_{{ k }} as {{ cdp.identity_fs_materialized() }} (
 
     select
+        training_rule,
         comparison_name,
         level_name,
         level_order,
@@ -230,66 +263,88 @@ params_{{ k }} as {{ cdp.identity_fs_materialized() }} (
         coalesce(
             previous_converged_at,
             case
-                when max(abs(m_probability - coalesce(previous_m, m_probability))) over ()
-                    < {{ training.tolerance }}
+                when max(abs(m_probability - previous_m)) over (
+                    partition by training_rule
+                ) < {{ training.tolerance }}
                     then {{ k }}
             end
         ) as converged_at,
-        max(abs(m_probability - coalesce(previous_m, m_probability))) over ()
+        max(abs(m_probability - previous_m)) over (partition by training_rule)
             as iteration_change
     from moved_{{ k }}
 
 ),
 {%- endfor %}
 
-trained as (
+runs as (
 
     select
-        *,
+        params.*,
         max(case
-            when comparison_name = '__prior' then m_probability
-        end) over () as em_lambda
-    from params_{{ iterations }}
+            when params.comparison_name = '__prior' then params.m_probability
+        end) over (partition by params.training_rule) as run_lambda,
+        run_comparisons.run_pairs
+    from params_{{ iterations }} as params
+    inner join run_comparisons
+        on
+            params.training_rule = run_comparisons.training_rule
+            and params.comparison_name = run_comparisons.comparison_name
 
 ),
 
-blocked_totals as (
+combined as (
 
-    select sum(pair_count) as pairs_used
-    from pattern_counts
+    select
+        comparison_name,
+        level_name,
+        avg(m_probability) as m_probability,
+        count(*) as em_runs,
+        sum(run_pairs) as em_pairs,
+        max(coalesce(converged_at, {{ iterations }})) as em_iterations,
+        min(case when converged_at is null then 0 else 1 end) = 1 as em_converged,
+        min(run_lambda) as em_lambda_min,
+        max(run_lambda) as em_lambda_max
+    from runs
+    where comparison_name != '__prior'
+    group by comparison_name, level_name
 
 ),
 
 final as (
 
     select
-        trained.comparison_name,
-        trained.level_name,
-        trained.level_order,
-        cast(round(cast(trained.m_probability as {{ dbt.type_numeric() }}), 6)
-            as {{ cdp.type_double() }}) as m_probability,
-        cast(round(cast(trained.u_probability as {{ dbt.type_numeric() }}), 6)
+        levels_with_u.comparison_name,
+        levels_with_u.level_name,
+        levels_with_u.level_order,
+        cast(round(cast(
+            coalesce(levels_with_u.fixed_m, combined.m_probability, levels_with_u.start_m)
+            as {{ dbt.type_numeric() }}), 6) as {{ cdp.type_double() }}) as m_probability,
+        cast(round(cast(levels_with_u.base_u as {{ dbt.type_numeric() }}), 6)
             as {{ cdp.type_double() }}) as u_probability,
         case
-            when trained.fixed_m is not null then 'yaml' else 'trained'
+            when levels_with_u.fixed_m is not null then 'yaml'
+            when combined.m_probability is not null then 'trained'
+            else 'start'
         end as m_source,
         case
             when levels_with_u.fixed_u is not null then 'yaml' else 'sampled'
         end as u_source,
-        coalesce(trained.converged_at, {{ iterations }}) as em_iterations,
-        trained.converged_at is not null as em_converged,
-        cast(round(cast(trained.em_lambda as {{ dbt.type_numeric() }}), 6)
-            as {{ cdp.type_double() }}) as em_lambda,
-        coalesce(blocked_totals.pairs_used, 0) as em_pairs,
+        coalesce(combined.em_runs, 0) as em_runs,
+        coalesce(combined.em_iterations, 0) as em_iterations,
+        coalesce(combined.em_converged, false) as em_converged,
+        cast(round(cast(combined.em_lambda_min as {{ dbt.type_numeric() }}), 6)
+            as {{ cdp.type_double() }}) as em_lambda_min,
+        cast(round(cast(combined.em_lambda_max as {{ dbt.type_numeric() }}), 6)
+            as {{ cdp.type_double() }}) as em_lambda_max,
+        coalesce(combined.em_pairs, 0) as em_pairs,
         levels_with_u.sample_pairs as u_sample_pairs,
         {{ dbt.current_timestamp() }} as trained_at
-    from trained
-    inner join levels_with_u
+    from levels_with_u
+    left join combined
         on
-            trained.comparison_name = levels_with_u.comparison_name
-            and trained.level_name = levels_with_u.level_name
-    cross join blocked_totals
-    where trained.comparison_name != '__prior'
+            levels_with_u.comparison_name = combined.comparison_name
+            and levels_with_u.level_name = combined.level_name
+    where levels_with_u.comparison_name != '__prior'
 
 )
 
