@@ -8,6 +8,11 @@ Blocking (a failure with ERROR stops everything downstream in the run): raw land
 A check whose model is not in the dbt project is not defined; a table that should
 exist but does not fails the check with the reason.
 
+The suites run on every engine: each check opens the warehouse CDP_TARGET names
+through `cdp/warehouse` (`expectations/inputs.py`) and validates the relation as a
+pandas DataFrame. The check functions take a `Warehouse` (or a DuckDB connection,
+which they wrap).
+
 The check functions are plain functions (tested without Dagster); `defs()` makes
 them asset checks from the manifest and the landing registry when the
 definitions load.
@@ -18,7 +23,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
@@ -35,6 +39,7 @@ from dagster import (
 
 from cdp.landing import Registry
 from cdp.landing.manifest import METADATA_COLUMNS
+from cdp.warehouse import Warehouse
 from expectations import inputs as wh
 from expectations.config import Thresholds, load_thresholds
 from expectations.runner import SuiteOutcome, validate
@@ -90,8 +95,9 @@ def missing_relation(schema: str, name: str) -> AssetCheckResult:
 
 
 def check_raw_table(
-    con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], thresholds: Thresholds
+    con: Warehouse | Any, table: str, columns: Sequence[str], thresholds: Thresholds
 ) -> AssetCheckResult:
+    con = wh.as_warehouse(con)
     if not wh.relation_exists(con, "raw", table):
         return missing_relation("raw", table)
     before = wh.raw_rows_before_last_load(con, table)
@@ -101,9 +107,10 @@ def check_raw_table(
 
 
 def check_customers(
-    con: duckdb.DuckDBPyConnection, schema: str, name: str, thresholds: Thresholds
+    con: Warehouse | Any, schema: str, name: str, thresholds: Thresholds
 ) -> AssetCheckResult:
     """Validate the golden table; on success, remember its ids as the next baseline."""
+    con = wh.as_warehouse(con)
     if not wh.relation_exists(con, schema, name):
         return missing_relation(schema, name)
     outcomes = [
@@ -137,8 +144,9 @@ def check_customers(
 
 
 def check_consent(
-    con: duckdb.DuckDBPyConnection, schema: str, name: str, thresholds: Thresholds
+    con: Warehouse | Any, schema: str, name: str, thresholds: Thresholds
 ) -> AssetCheckResult:
+    con = wh.as_warehouse(con)
     if not wh.relation_exists(con, schema, name):
         return missing_relation(schema, name)
     outcome = validate(
@@ -148,8 +156,9 @@ def check_consent(
 
 
 def check_segment(
-    con: duckdb.DuckDBPyConnection, schema: str, name: str, thresholds: Thresholds
+    con: Warehouse | Any, schema: str, name: str, thresholds: Thresholds
 ) -> AssetCheckResult:
+    con = wh.as_warehouse(con)
     if not wh.relation_exists(con, schema, name):
         return missing_relation(schema, name)
     frame = wh.read_relation(con, schema, name)
@@ -165,7 +174,7 @@ def check_segment(
 
 # --- Dagster checks ----------------------------------------------------------------------
 
-Runner = Callable[[duckdb.DuckDBPyConnection, Thresholds], AssetCheckResult]
+Runner = Callable[[Warehouse, Thresholds], AssetCheckResult]
 
 
 def _gx_check(
