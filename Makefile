@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export CDP_HOME := $(CURDIR)
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: demo dev test test-spark lint lint-sql lint-python typecheck unit install clean chromium redis vendor-js
+.PHONY: demo demo-postgres dev test test-spark lint lint-sql lint-python typecheck unit install clean chromium redis vendor-js
 CHROMIUM ?= /usr/bin/chromium
 REDIS_SERVER ?= /usr/bin/redis-server
 
@@ -25,6 +25,13 @@ install: $(STAMP)
 ## Generate sample data, land it, build every dbt model with its tests, print a summary.
 demo: $(STAMP)
 	$(BIN)/cdp run --demo-destinations
+
+## The demo on PostgreSQL: a throwaway local PostgreSQL 15 (Debian's binaries,
+## CDP_PG_BIN), or the server of CDP_PG_* when CDP_PG_HOST or CDP_PG_PORT is set; then
+## `cdp run --demo-destinations` on it; the throwaway server is stopped afterwards.
+## CDP_RUN_ARGS go to `cdp run`, e.g. make demo-postgres CDP_RUN_ARGS='--customers 300'.
+demo-postgres: $(STAMP)
+	$(BIN)/python -m cdp_demo.postgres -- $(CDP_RUN_ARGS)
 
 ## Start the Dagster UI on http://127.0.0.1:3000 with the project loaded, and the
 ## demo's destinations (contract servers for the example syncs) beside it; the demo's

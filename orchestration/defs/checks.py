@@ -20,7 +20,6 @@ definitions load.
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from dagster import (
@@ -185,7 +184,7 @@ def _gx_check(
         context: AssetCheckExecutionContext, warehouse: WarehouseResource
     ) -> AssetCheckResult:
         thresholds = load_thresholds()
-        with wh.connect(Path(warehouse.path), read_only=not writes) as con:
+        with wh.connect(warehouse.settings(), read_only=not writes) as con:
             result = run(con, thresholds)
         log = context.log.info if result.passed else context.log.error
         log(result.description or "")
