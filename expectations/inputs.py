@@ -33,9 +33,14 @@ SEGMENT_SIZES = f"{QUALITY_SCHEMA}.segment_sizes_last_build"
 
 
 @contextmanager
-def connect(warehouse: Path, *, read_only: bool = True) -> Iterator[Warehouse]:
-    """The warehouse CDP_TARGET names; on DuckDB the file at `warehouse`."""
-    settings = dataclasses.replace(Settings.from_env(), warehouse_path=Path(warehouse))
+def connect(warehouse: Settings | Path, *, read_only: bool = True) -> Iterator[Warehouse]:
+    """The warehouse of `warehouse`'s target; a path is a DuckDB file (CDP_TARGET from the
+    environment)."""
+    settings = (
+        warehouse
+        if isinstance(warehouse, Settings)
+        else dataclasses.replace(Settings.from_env(), warehouse_path=Path(warehouse))
+    )
     with open_warehouse(settings, read_only=read_only) as opened:
         yield opened
 
@@ -81,11 +86,13 @@ def consent_frame(con: Warehouse) -> pd.DataFrame:
 
 
 def _ensure_quality(con: Warehouse) -> None:
+    # Spark: Parquet tables, as the loader's (no Hive SerDe tables)
+    using = " using parquet" if con.target == "spark" else ""
     con.execute(f"create schema if not exists {QUALITY_SCHEMA}")
-    con.execute(f"create table if not exists {CUSTOMER_IDS} (customer_id varchar)")
+    con.execute(f"create table if not exists {CUSTOMER_IDS} (customer_id varchar){using}")
     con.execute(
         f"create table if not exists {SEGMENT_SIZES} "
-        "(segment varchar, members bigint, recorded_at timestamp)"
+        f"(segment varchar, members bigint, recorded_at timestamp){using}"
     )
 
 
