@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.business import Business
-from tests.engines.engine_builds import EngineBuild
+from tests.engines.engine_builds import EngineBuild, base_env, land_and_build
 from tests.pg_server import PostgresServer, running_postgres
 
 __all__ = ["PostgresServer", "postgres_server"]
@@ -63,3 +63,20 @@ def duckdb_build(shared_business_started: Future[Business]) -> EngineBuild:
     `postgres_build`, and PostgreSQL landed and built only after DuckDB had
     finished. Waiting on the future per test costs nothing."""
     return shared_business_started.result().build
+
+
+@pytest.fixture(scope="package")
+def postgres_build(
+    engine_data: Path,
+    duckdb_build_started: Future[Business],
+    postgres_server: PostgresServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> EngineBuild:
+    """The shared business landed and built on PostgreSQL (`cdp ingest`, `cdp build`, in
+    database `cdp`), while the DuckDB reference builds beside it. Read by
+    test_cross_engine.py (compared with DuckDB) and then test_demo_postgres.py (the
+    demo's syncs and summary on it): one PostgreSQL build for both."""
+    work = tmp_path_factory.mktemp("postgres")
+    return land_and_build(
+        "postgres", base_env(work, engine_data, "postgres") | postgres_server.env(), work
+    )

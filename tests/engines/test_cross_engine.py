@@ -12,42 +12,22 @@ engine_builds.EXCLUDED_COLUMNS. The Spark half is test_cross_engine_spark.py.
 
 from __future__ import annotations
 
-from concurrent.futures import Future
-from pathlib import Path
-
 import pytest
 
 from cdp.landing import load_registry
-from tests.business import Business
 from tests.engines import digest
 from tests.engines.conftest import PostgresServer
 from tests.engines.engine_builds import (
     EXCLUDED_COLUMNS,
     REPO,
     EngineBuild,
-    base_env,
     check_models,
-    land_and_build,
     raw_relations,
     run_cdp,
     xfail_if_incomplete,
 )
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def postgres_build(
-    engine_data: Path,
-    duckdb_build_started: Future[Business],
-    postgres_server: PostgresServer,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> EngineBuild:
-    """PostgreSQL lands and builds while the DuckDB reference builds beside it."""
-    work = tmp_path_factory.mktemp("postgres")
-    return land_and_build(
-        "postgres", base_env(work, engine_data, "postgres") | postgres_server.env(), work
-    )
 
 
 def _raw_relations() -> list[str]:
