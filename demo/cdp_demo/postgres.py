@@ -144,8 +144,9 @@ def throwaway_server(say: object = print) -> Iterator[dict[str, str]]:
             except ServerError:
                 with suppress(ServerError):
                     _run([str(folder / "pg_ctl"), "stop", "-D", str(data), "-m", "immediate"])
-            emit(f"stopped the throwaway PostgreSQL on port {port} and removed {root}")
         shutil.rmtree(root, ignore_errors=True)
+        if started:
+            emit(f"stopped the throwaway PostgreSQL on port {port} and removed {root}")
 
 
 def cdp_command() -> list[str]:
