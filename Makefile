@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export CDP_HOME := $(CURDIR)
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: demo dev test test-spark lint lint-sql lint-python typecheck unit install clean chromium redis vendor-js
+.PHONY: demo demo-postgres dev test test-spark lint lint-sql lint-python typecheck unit install clean chromium redis postgres vendor-js
 CHROMIUM ?= /usr/bin/chromium
 REDIS_SERVER ?= /usr/bin/redis-server
 
@@ -25,6 +25,13 @@ install: $(STAMP)
 ## Generate sample data, land it, build every dbt model with its tests, print a summary.
 demo: $(STAMP)
 	$(BIN)/cdp run --demo-destinations
+
+## The demo on PostgreSQL: a throwaway local PostgreSQL 15 (Debian's binaries,
+## CDP_PG_BIN), or the server of CDP_PG_* when CDP_PG_HOST or CDP_PG_PORT is set; then
+## `cdp run --demo-destinations` on it; the throwaway server is stopped afterwards.
+## CDP_RUN_ARGS go to `cdp run`, e.g. make demo-postgres CDP_RUN_ARGS='--customers 300'.
+demo-postgres: $(STAMP) postgres
+	$(BIN)/python -m cdp_demo.postgres -- $(CDP_RUN_ARGS)
 
 ## Start the Dagster UI on http://127.0.0.1:3000 with the project loaded, and the
 ## demo's destinations (contract servers for the example syncs) beside it; the demo's
@@ -67,6 +74,12 @@ test-spark: $(STAMP)
 chromium:
 	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || { echo "error: the browser test needs chromium: apt-get install -y chromium" >&2; exit 1; }
 
+# `make demo-postgres` (without CDP_PG_HOST/CDP_PG_PORT) and the PostgreSQL tests start
+# a throwaway server from Debian's PostgreSQL 15 binaries (CDP_PG_BIN).
+CDP_PG_BIN ?= /usr/lib/postgresql/15/bin
+postgres:
+	@test -n "$$CDP_PG_HOST$$CDP_PG_PORT" || test -x $(CDP_PG_BIN)/initdb || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15; } || { echo "error: a throwaway PostgreSQL needs postgresql-15: apt-get install -y postgresql-15 (or set CDP_PG_HOST/CDP_PG_PORT)" >&2; exit 1; }
+
 # The serving store's Redis tests start a real redis-server (Debian's package).
 redis:
 	@test -x $(REDIS_SERVER) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; } || { echo "error: the serving-store tests need redis-server: apt-get install -y redis-server" >&2; exit 1; }
@@ -87,7 +100,7 @@ vendor-js: $(VENDOR_JS)
 # runs serially.
 CDP_TEST_SPARK ?= 1
 PYTEST_WORKERS ?= 2
-unit: $(STAMP) chromium redis vendor-js
+unit: $(STAMP) chromium redis postgres vendor-js
 	CDP_TEST_SPARK=$(CDP_TEST_SPARK) $(BIN)/pytest --durations=30 \
 		$(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadgroup)
 

@@ -8,6 +8,11 @@ Blocking (a failure with ERROR stops everything downstream in the run): raw land
 A check whose model is not in the dbt project is not defined; a table that should
 exist but does not fails the check with the reason.
 
+The suites run on every engine: each check opens the warehouse CDP_TARGET names
+through `cdp/warehouse` (`expectations/inputs.py`) and validates the relation as a
+pandas DataFrame. The check functions take a `Warehouse` (or a DuckDB connection,
+which they wrap).
+
 The check functions are plain functions (tested without Dagster); `defs()` makes
 them asset checks from the manifest and the landing registry when the
 definitions load.
@@ -15,10 +20,8 @@ definitions load.
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import duckdb
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
@@ -35,6 +38,7 @@ from dagster import (
 
 from cdp.landing import Registry
 from cdp.landing.manifest import METADATA_COLUMNS
+from cdp.warehouse import Warehouse
 from expectations import inputs as wh
 from expectations.config import Thresholds, load_thresholds
 from expectations.runner import SuiteOutcome, validate
@@ -90,8 +94,9 @@ def missing_relation(schema: str, name: str) -> AssetCheckResult:
 
 
 def check_raw_table(
-    con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], thresholds: Thresholds
+    con: Warehouse | Any, table: str, columns: Sequence[str], thresholds: Thresholds
 ) -> AssetCheckResult:
+    con = wh.as_warehouse(con)
     if not wh.relation_exists(con, "raw", table):
         return missing_relation("raw", table)
     before = wh.raw_rows_before_last_load(con, table)
@@ -101,9 +106,10 @@ def check_raw_table(
 
 
 def check_customers(
-    con: duckdb.DuckDBPyConnection, schema: str, name: str, thresholds: Thresholds
+    con: Warehouse | Any, schema: str, name: str, thresholds: Thresholds
 ) -> AssetCheckResult:
     """Validate the golden table; on success, remember its ids as the next baseline."""
+    con = wh.as_warehouse(con)
     if not wh.relation_exists(con, schema, name):
         return missing_relation(schema, name)
     outcomes = [
@@ -137,8 +143,9 @@ def check_customers(
 
 
 def check_consent(
-    con: duckdb.DuckDBPyConnection, schema: str, name: str, thresholds: Thresholds
+    con: Warehouse | Any, schema: str, name: str, thresholds: Thresholds
 ) -> AssetCheckResult:
+    con = wh.as_warehouse(con)
     if not wh.relation_exists(con, schema, name):
         return missing_relation(schema, name)
     outcome = validate(
@@ -148,8 +155,9 @@ def check_consent(
 
 
 def check_segment(
-    con: duckdb.DuckDBPyConnection, schema: str, name: str, thresholds: Thresholds
+    con: Warehouse | Any, schema: str, name: str, thresholds: Thresholds
 ) -> AssetCheckResult:
+    con = wh.as_warehouse(con)
     if not wh.relation_exists(con, schema, name):
         return missing_relation(schema, name)
     frame = wh.read_relation(con, schema, name)
@@ -165,7 +173,7 @@ def check_segment(
 
 # --- Dagster checks ----------------------------------------------------------------------
 
-Runner = Callable[[duckdb.DuckDBPyConnection, Thresholds], AssetCheckResult]
+Runner = Callable[[Warehouse, Thresholds], AssetCheckResult]
 
 
 def _gx_check(
@@ -176,7 +184,7 @@ def _gx_check(
         context: AssetCheckExecutionContext, warehouse: WarehouseResource
     ) -> AssetCheckResult:
         thresholds = load_thresholds()
-        with wh.connect(Path(warehouse.path), read_only=not writes) as con:
+        with wh.connect(warehouse.settings(), read_only=not writes) as con:
             result = run(con, thresholds)
         log = context.log.info if result.passed else context.log.error
         log(result.description or "")

@@ -18,7 +18,8 @@ from cdp.config import Settings
 
 
 def settings() -> Settings:
-    """Paths from the environment (CDP_HOME, CDP_DATA_DIR, CDP_DUCKDB_PATH), read at call time."""
+    """Paths and target from the environment (CDP_HOME, CDP_DATA_DIR, CDP_DUCKDB_PATH,
+    CDP_TARGET), read at call time."""
     return Settings.from_env()
 
 
@@ -57,14 +58,28 @@ def load_manifest(project: DbtProject | None = None) -> dict[str, Any]:
     return loaded
 
 
+ORCHESTRATED_TARGETS = ("duckdb", "postgres")
+
+
 class UnsupportedTarget(RuntimeError):
-    """The orchestration (landing, GX checks, baselines) reads and writes DuckDB only."""
+    """A target the Dagster definitions cannot orchestrate (Spark, an unknown name)."""
 
 
-def require_duckdb_target() -> None:
+def require_orchestrated_target() -> str:
+    """The target the definitions orchestrate (CDP_TARGET: duckdb or postgres); refuse the
+    others when the definitions load, in one line saying why."""
     target = settings().target
-    if target != "duckdb":
+    if target == "spark":
         raise UnsupportedTarget(
-            f"CDP_TARGET={target}: the Dagster definitions support the duckdb target only "
-            "(see orchestration/README.md); unset CDP_TARGET to orchestrate the DuckDB warehouse"
+            "CDP_TARGET=spark: the Dagster definitions orchestrate duckdb and postgres only. "
+            "A local Spark warehouse keeps its catalog in an embedded Derby metastore that "
+            "admits one JVM at a time, and a Dagster run needs two (its own process, for "
+            "landing and the GX checks, and dbt's); run `cdp run` on Spark instead "
+            "(orchestration/README.md)"
         )
+    if target not in ORCHESTRATED_TARGETS:
+        raise UnsupportedTarget(
+            f"CDP_TARGET={target}: unknown target; the Dagster definitions orchestrate "
+            f"{' and '.join(ORCHESTRATED_TARGETS)}"
+        )
+    return target

@@ -72,10 +72,11 @@ def postgres_build(
     postgres_server: PostgresServer,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> EngineBuild:
-    """The shared business landed and built on PostgreSQL (database `cdp`), while the
-    DuckDB reference builds beside it. Session-wide, so that every module of the
-    package reads the one build: test_cross_engine.py compares it, test_privacy_postgres
-    erases in a copy of it (`CREATE DATABASE ... TEMPLATE cdp`)."""
+    """The shared business landed and built on PostgreSQL (`cdp ingest`, `cdp build`, in
+    database `cdp`), while the DuckDB reference builds beside it. Session-wide, so that
+    every module of the package reads the one build: test_cross_engine.py compares it
+    with DuckDB, then test_demo_postgres.py runs the demo's syncs and summary on it, and
+    test_privacy_postgres.py erases in a copy of it (`CREATE DATABASE ... TEMPLATE cdp`)."""
     work = tmp_path_factory.mktemp("postgres")
     return land_and_build(
         "postgres", base_env(work, engine_data, "postgres") | postgres_server.env(), work

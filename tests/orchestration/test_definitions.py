@@ -112,14 +112,20 @@ def test_sync_assets_attach_to_their_model(
     assert sync.asset_deps[sync.key] == {AssetKey(["marts", "customers"])}
 
 
-def test_other_engines_are_refused_with_the_reason(
+def test_spark_is_refused_at_load_with_the_reason(
     orchestration_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Spark is refused before anything loads, in one line saying why (PostgreSQL loads:
+    tests/engines/test_dagster_postgres.py)."""
     from orchestration.definitions import load_definitions as build_definitions
     from orchestration.defs.project import UnsupportedTarget
 
-    monkeypatch.setenv("CDP_TARGET", "postgres")
-    with pytest.raises(UnsupportedTarget, match="CDP_TARGET=postgres"):
+    monkeypatch.setenv("CDP_TARGET", "spark")
+    with pytest.raises(UnsupportedTarget, match=r"CDP_TARGET=spark.*Derby") as refused:
+        build_definitions()
+    assert "\n" not in str(refused.value)
+    monkeypatch.setenv("CDP_TARGET", "oracle")
+    with pytest.raises(UnsupportedTarget, match="CDP_TARGET=oracle: unknown target"):
         build_definitions()
 
 

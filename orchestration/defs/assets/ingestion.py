@@ -88,6 +88,7 @@ def land(
     dbt_project_dir: Path,
     files: list[SeenFile],
     log: object | None = None,
+    target: str = "duckdb",
 ) -> IngestResult:
     """Land exactly `files` through `cdp.landing.ingest` (the same code as `cdp ingest`).
 
@@ -98,18 +99,26 @@ def land(
     with tempfile.TemporaryDirectory(prefix="cdp-ingest-") as scratch:
         root = Path(scratch)
         for file in files:
-            target = root / file.relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.symlink(landing_dir / file.relative, target)
-        return ingest(root, warehouse_path, dbt_project_dir, progress=say)
+            link = root / file.relative
+            link.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(landing_dir / file.relative, link)
+        return ingest(root, warehouse_path, dbt_project_dir, progress=say, target=target)
 
 
-def _raw_row_count(warehouse_path: Path, table: str) -> int | None:
-    from cdp.warehouse import connect_duckdb
+def _raw_row_count(warehouse: WarehouseResource, table: str) -> int | None:
+    import dataclasses
 
-    try:  # informative only: no waiting when another process holds the file
-        with connect_duckdb(warehouse_path, read_only=True, timeout=0) as con:
-            row = con.execute(f'select count(*) from raw."{table}"').fetchone()
+    from cdp.warehouse import connect_duckdb, open_warehouse
+
+    query = f'select count(*) from raw."{table}"'
+    try:  # informative only: no waiting when another process holds the DuckDB file
+        if warehouse.target == "duckdb":
+            with connect_duckdb(warehouse.path, read_only=True, timeout=0) as con:
+                row = con.execute(query).fetchone()
+        else:
+            found = dataclasses.replace(settings(), target=warehouse.target)
+            with open_warehouse(found) as opened:
+                row = opened.one(query)
     except Exception:  # the table may not exist yet; the count is informative only
         return None
     return int(row[0]) if row else None
@@ -129,7 +138,7 @@ def _source_asset(source: str, tables: list[TableSpec], registry: Registry):  # 
             group_name=GROUP,
             description=f"Raw `{t.name}` landed from {t.format} files in "
             f"<landing>/{t.name}/ (declared in {t.declared_in.name}).",
-            kinds={"duckdb", t.format},
+            kinds={settings().target, t.format},
             metadata={"source_system": source, "file_format": t.format},
             skippable=True,
         )
@@ -147,7 +156,12 @@ def _source_asset(source: str, tables: list[TableSpec], registry: Registry):  # 
         files = _chosen_files(landing.landing_dir, selected, registry, config)
         context.log.info(f"landing {len(files)} file(s) for {', '.join(t.name for t in selected)}")
         result = land(
-            landing.landing_dir, warehouse.path, settings().dbt_project_dir, files, context.log
+            landing.landing_dir,
+            warehouse.path,
+            settings().dbt_project_dir,
+            files,
+            context.log,
+            target=warehouse.target,
         )
         if result.files_failed:
             failed = [
@@ -169,7 +183,7 @@ def _source_asset(source: str, tables: list[TableSpec], registry: Registry):  # 
                 "rows_loaded": outcome.rows_loaded if outcome else 0,
                 "rows_rejected": outcome.rows_rejected if outcome else 0,
             }
-            total = _raw_row_count(warehouse.path, table.name)
+            total = _raw_row_count(warehouse, table.name)
             if total is not None:
                 metadata["dagster/row_count"] = total
             if outcome and outcome.all_warnings():

@@ -8,7 +8,6 @@ below them in one graph: feature models -> predictions -> stg_predictions__* ->
 customer_predictions.
 """
 
-import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +15,6 @@ from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, multi_a
 
 from cdp.build import SCORING_INPUTS, score
 from orchestration.defs.assets import dbt
-from orchestration.defs.project import settings
 from orchestration.defs.resources import WarehouseResource
 from orchestration.defs.translator import (
     PREDICTIONS_GROUP,
@@ -45,9 +43,7 @@ _INPUTS = [key for name in SCORING_INPUTS if (key := model_asset_key(dbt.dbt_man
 def predictions(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> Iterator[MaterializeResult]:
-    result = score(
-        dataclasses.replace(settings(), warehouse_path=warehouse.path), progress=context.log.info
-    )
+    result = score(warehouse.settings(), progress=context.log.info)
     context.log.info(result.render())
     metrics = {f"{e.model_name}.{e.metric_name}": float(e.model_value) for e in result.evaluations}
     for table in TABLES:

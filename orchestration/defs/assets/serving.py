@@ -7,12 +7,9 @@ only the customers the build's change set names when the store holds the
 build before, every customer otherwise (docs/serving-store.md).
 """
 
-import dataclasses
-
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
 from orchestration.defs.assets.privacy import _last_build_keys
-from orchestration.defs.project import settings
 from orchestration.defs.resources import WarehouseResource
 
 STORE_KEY = AssetKey(["serving", "store"])
@@ -31,8 +28,7 @@ def serving_store(
 ) -> MaterializeResult:
     from cdp.serve.store.refresh import refresh
 
-    found = dataclasses.replace(settings(), warehouse_path=warehouse.path)
-    result = refresh(found)
+    result = refresh(warehouse.settings())
     context.log.info(result.render())
     return MaterializeResult(
         metadata={

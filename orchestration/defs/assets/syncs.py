@@ -84,7 +84,7 @@ def run_sync_in_asset(
     from reverse_etl.engine.runner import run_sync
 
     # the state where CDP_TARGET keeps it: this DuckDB file, CDP_PG_*, or Spark's state file
-    target = target_for(settings(), warehouse.path)
+    target = target_for(warehouse.settings(), warehouse.path)
     try:
         result = run_sync(sync, target, progress=context.log.info)
     finally:
