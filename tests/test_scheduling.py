@@ -22,6 +22,10 @@ def test_groups_from_node_ids() -> None:
     # a Spark module that starts its own sessions does not wait for the Spark build
     assert group_of("tests/engines/test_spark_store.py::test_x") == "engines"
     assert group_of("tests/engines/test_cross_engine.py::test_x[a b]") == "engines"
+    # a module with a build of its own leaves its package's group
+    assert group_of("tests/engines/test_dagster_postgres.py::test_x") == (
+        "engines/test_dagster_postgres.py"
+    )
     assert group_of("tests/test_cli.py::test_x") == "test_cli.py"
     assert group_of("tests/reverse_etl/test_retl_kill.py::test_x[hubspot]") == (
         "reverse_etl/test_retl_kill.py"
