@@ -196,14 +196,21 @@ def score(settings: Settings, progress: Progress | None = None) -> ScoringResult
     return run_scoring(settings, progress)
 
 
-def mark_erasures_rebuilt(warehouse_path: Path, started_at: datetime) -> list[str]:
+def mark_erasures_rebuilt(settings: Settings, started_at: datetime) -> list[str]:
     """After a complete, successful build that started at `started_at` (naive UTC):
-    mark the erasures requested before then as rebuilt. Returns their ids."""
-    if not warehouse_path.is_file():
-        return []
+    mark the erasures requested before then as rebuilt, on the target's warehouse
+    (DuckDB or PostgreSQL; privacy refuses Spark). Returns their ids. `cdp build`
+    and the Dagster asset `privacy/erasures_rebuilt` both call it."""
     from cdp.privacy.erase import mark_rebuilt_before
 
-    with connect_duckdb(warehouse_path) as con:
+    if settings.target == "postgres":
+        from cdp.privacy.connection import PostgresConnection
+
+        with PostgresConnection() as con:
+            return mark_rebuilt_before(con, started_at)
+    if settings.target != "duckdb" or not settings.warehouse_path.is_file():
+        return []
+    with connect_duckdb(settings.warehouse_path) as con:
         return mark_rebuilt_before(con, started_at)
 
 
@@ -381,14 +388,8 @@ def build(
         ]
         ran = f"; {' and '.join(later)} ran" if later else ""
         raise BuildError(f"{before_error} (phase 1{ran})")
-    if result.complete and settings.target == "duckdb":
-        result.erasures_rebuilt = mark_erasures_rebuilt(settings.warehouse_path, started_at)
-    elif result.complete and settings.target == "postgres":  # privacy on PostgreSQL
-        from cdp.privacy.connection import PostgresConnection
-        from cdp.privacy.erase import mark_rebuilt_before
-
-        with PostgresConnection() as con:
-            result.erasures_rebuilt = mark_rebuilt_before(con, started_at)
+    if result.complete:
+        result.erasures_rebuilt = mark_erasures_rebuilt(settings, started_at)
     refresh_after_build(settings, say)
     return result
 

@@ -12,6 +12,7 @@ requested before it started (docs/privacy.md).
 """
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
@@ -19,6 +20,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 from cdp.build import mark_erasures_rebuilt, utc_now
 from orchestration.defs.assets import dbt
 from orchestration.defs.assets import predictions as scores
+from orchestration.defs.project import settings
 from orchestration.defs.resources import WarehouseResource
 
 ERASURES_KEY = AssetKey(["privacy", "erasures_rebuilt"])
@@ -70,7 +72,8 @@ def erasures_rebuilt(
         )
         return
     started_at = _run_started_at(context)
-    marked = mark_erasures_rebuilt(warehouse.path, started_at)
+    # the target's warehouse (DuckDB's file from the resource, or PostgreSQL)
+    marked = mark_erasures_rebuilt(replace(settings(), warehouse_path=warehouse.path), started_at)
     for erasure_id in marked:
         context.log.info(
             f"erasure {erasure_id}: models rebuilt without the person; "
