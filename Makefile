@@ -100,8 +100,10 @@ vendor-js: $(VENDOR_JS)
 # runs serially.
 CDP_TEST_SPARK ?= 1
 PYTEST_WORKERS ?= 2
+# `make test PYTEST_DURATIONS=0` lists every duration (input of `python -m tests.scheduling LOG`).
+PYTEST_DURATIONS ?= 30
 unit: $(STAMP) chromium redis postgres vendor-js
-	CDP_TEST_SPARK=$(CDP_TEST_SPARK) $(BIN)/pytest --durations=30 \
+	CDP_TEST_SPARK=$(CDP_TEST_SPARK) $(BIN)/pytest --durations=$(PYTEST_DURATIONS) \
 		$(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadgroup)
 
 clean:
