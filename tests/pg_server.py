@@ -9,6 +9,9 @@ listens on 127.0.0.1 on a free port and on a unix socket in that folder, with
 trust authentication for the local superuser `cdp`; it is stopped and its
 folder removed afterwards, whether the tests passed or not.
 
+It is the demo's throwaway server (`cdp_demo.postgres.throwaway_server`, the
+one routine that starts one), with durability turned off for speed.
+
 Used by the session fixtures of tests/engines (landing, cross-engine builds)
 and tests/reverse_etl (the postgres destination).
 """
@@ -17,21 +20,16 @@ from __future__ import annotations
 
 import os
 import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
+from cdp_demo.postgres import SERVER_USER, pg_bin, throwaway_server
 
-PG_BIN = Path(os.environ.get("CDP_PG_BIN", "/usr/lib/postgresql/15/bin"))
-SERVER_USER = "postgres"  # only used when the tests run as root
-START_TIMEOUT_S = 60
+# A test server's data is thrown away: no need to survive a crash of the machine.
+FAST_OPTIONS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 
 
 @dataclass(frozen=True)
@@ -55,33 +53,13 @@ class PostgresServer:
         return {"host": self.host, "port": self.port, "user": self.user, "dbname": self.database}
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _as_server_user(command: list[str]) -> list[str]:
-    if os.geteuid() != 0:
-        return command
-    return ["runuser", "-u", SERVER_USER, "--", *command]
-
-
-def _run(command: list[str]) -> None:
-    done = subprocess.run(
-        _as_server_user(command), capture_output=True, text=True, check=False, timeout=120
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
-
-
 def skip_unless_available() -> None:
     """pytest.skip when psycopg2, the binaries or (as root) the server user are missing."""
     pytest.importorskip(
         "psycopg2", reason="psycopg2 is not installed (pip install 'cdp[postgres]')"
     )
-    if not (PG_BIN / "initdb").exists():
-        pytest.skip(f"PostgreSQL binaries not found in {PG_BIN} (set CDP_PG_BIN)")
+    if not (pg_bin() / "initdb").exists():
+        pytest.skip(f"PostgreSQL binaries not found in {pg_bin()} (set CDP_PG_BIN)")
     if os.geteuid() == 0:
         try:
             pwd.getpwnam(SERVER_USER)
@@ -93,57 +71,10 @@ def skip_unless_available() -> None:
 def running_postgres() -> Iterator[PostgresServer]:
     """A fresh PostgreSQL server with an empty database `cdp`; stopped on exit."""
     skip_unless_available()
-    root = Path(tempfile.mkdtemp(prefix="cdp-pg-"))
-    data, sockets, log = root / "data", root / "sockets", root / "server.log"
-    sockets.mkdir()
-    if os.geteuid() == 0:
-        shutil.chown(root, user=SERVER_USER)
-        shutil.chown(sockets, user=SERVER_USER)
-    port = _free_port()
-    started = False
-    try:
-        _run(
-            [
-                str(PG_BIN / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                "cdp",
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--lc-collate=C",
-                "--lc-ctype=C.UTF-8",
-                "--no-sync",
-            ]
+    with throwaway_server(lambda _line: None, FAST_OPTIONS) as settings:
+        yield PostgresServer(
+            host=settings["CDP_PG_HOST"],
+            port=int(settings["CDP_PG_PORT"]),
+            user=settings["CDP_PG_USER"],
+            database=settings["CDP_PG_DATABASE"],
         )
-        options = (
-            f"-c listen_addresses=127.0.0.1 -c port={port} "
-            f"-c unix_socket_directories={sockets} -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c timezone=UTC"
-        )
-        _run(
-            [
-                str(PG_BIN / "pg_ctl"),
-                "start",
-                "-D",
-                str(data),
-                "-l",
-                str(log),
-                "-o",
-                options,
-                "-w",
-                "-t",
-                str(START_TIMEOUT_S),
-            ]
-        )
-        started = True
-        _run([str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "cdp", "cdp"])
-        yield PostgresServer(host="127.0.0.1", port=port, user="cdp", database="cdp")
-    finally:
-        if started:
-            try:
-                _run([str(PG_BIN / "pg_ctl"), "stop", "-D", str(data), "-m", "fast", "-w"])
-            except (RuntimeError, subprocess.TimeoutExpired):
-                with suppress(RuntimeError, subprocess.TimeoutExpired):
-                    _run([str(PG_BIN / "pg_ctl"), "stop", "-D", str(data), "-m", "immediate"])
-        shutil.rmtree(root, ignore_errors=True)

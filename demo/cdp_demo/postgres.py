@@ -93,9 +93,10 @@ def _check_binaries(folder: Path) -> None:
 
 
 @contextmanager
-def throwaway_server(say: object = print) -> Iterator[dict[str, str]]:
+def throwaway_server(say: object = print, server_options: str = "") -> Iterator[dict[str, str]]:
     """A fresh PostgreSQL with an empty database `cdp`; yields its CDP_PG_* settings.
-    Stopped and removed on exit."""
+    Stopped and removed on exit. `server_options`: more `-c name=value` settings
+    (the tests' server turns durability off with them: tests/pg_server.py)."""
     emit = say if callable(say) else print
     folder = pg_bin()
     _check_binaries(folder)
@@ -125,8 +126,8 @@ def throwaway_server(say: object = print) -> Iterator[dict[str, str]]:
         )
         options = (
             f"-c listen_addresses=127.0.0.1 -c port={port} "
-            f"-c unix_socket_directories={sockets} -c timezone=UTC"
-        )
+            f"-c unix_socket_directories={sockets} -c timezone=UTC {server_options}"
+        ).strip()
         start = ["start", "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60"]
         _run([str(folder / "pg_ctl"), *start])
         started = True
