@@ -47,6 +47,19 @@ BUILDING_FIXTURES = frozenset(
 SPARK_COLLECTED = pytest.StashKey[bool]()
 
 
+@pytest.fixture(autouse=True)
+def _environment_restored() -> Iterator[None]:
+    """Whatever a test leaves in os.environ is undone after it. The CLI run in-process
+    (click's CliRunner) sets CDP_SYNCS_PATH, CDP_DUCKDB_PATH and CDP_DBT_MANIFEST for
+    its subcommands; left there, a later test on the same worker read another test's
+    manifest. Fixtures of wider scope set up before the snapshot and keep theirs."""
+    saved = dict(os.environ)
+    yield
+    if dict(os.environ) != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """With `--dist loadgroup`, the suite's groups (tests/scheduling.py)."""

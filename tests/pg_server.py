@@ -18,8 +18,10 @@ and tests/reverse_etl (the postgres destination).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pwd
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -78,3 +80,33 @@ def running_postgres() -> Iterator[PostgresServer]:
             user=settings["CDP_PG_USER"],
             database=settings["CDP_PG_DATABASE"],
         )
+
+
+def copy_database(server: PostgresServer, name: str) -> PostgresServer:
+    """`CREATE DATABASE name TEMPLATE <server's database>` (dropped first if it
+    exists): a module that writes (syncs, erasures) works in its own copy of a shared
+    build, so no other module sees its state whatever order they run in. The template
+    must have no session, so idle connections to it are ended first."""
+    import psycopg2
+
+    con = psycopg2.connect(**(server.connect_kwargs() | {"dbname": "postgres"}))
+    con.autocommit = True
+    try:
+        with con.cursor() as cur:
+            cur.execute(f'drop database if exists "{name}"')
+            for attempt in range(20):
+                cur.execute(
+                    "select pg_terminate_backend(pid) from pg_stat_activity "
+                    "where datname = %s and pid <> pg_backend_pid()",
+                    (server.database,),
+                )
+                try:
+                    cur.execute(f'create database "{name}" template "{server.database}"')
+                    break
+                except psycopg2.errors.ObjectInUse:
+                    if attempt == 19:
+                        raise
+                    time.sleep(0.25)
+    finally:
+        con.close()
+    return dataclasses.replace(server, database=name)

@@ -4,12 +4,14 @@ syncs.yml to the demo's contract servers, summary (what `make demo-postgres` run
 The ingest and build are the engines package's one PostgreSQL build
 (`postgres_build` in conftest.py: `cdp ingest` and `cdp build` of the shared business
 in database `cdp`, which test_cross_engine.py compares with DuckDB); this module then
-runs the demo's remaining steps on it with the `cdp` command: `cdp sync` of every sync
-in syncs.yml to the demo destinations (started here on free ports from 29000, with a
-copy of syncs.yml pointing at them), and `cdp summary`. It runs after
-test_cross_engine.py (collection order in the engines group), whose summary
-comparison expects no sync state yet. The throwaway-server half of `make
-demo-postgres` (cdp_demo/postgres.py) is checked by test_demo_postgres_server below.
+runs the demo's remaining steps on a copy of it (database `cdp_demo_run`,
+tests/pg_server.copy_database) with the `cdp` command: `cdp sync` of every sync in
+syncs.yml to the demo destinations (started here on free ports from 29000, with a
+copy of syncs.yml pointing at them), and `cdp summary`. The copy keeps the syncs'
+state out of `cdp`, which test_cross_engine.py's summary comparison and
+test_privacy_postgres.py's copy read, whatever order the modules run in. The
+throwaway-server half of `make demo-postgres` (cdp_demo/postgres.py) is checked by
+test_demo_postgres_server below.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import pytest
 
 from tests.engines.conftest import PostgresServer
 from tests.engines.engine_builds import REPO, EngineBuild, run_cdp
+from tests.pg_server import copy_database
 
 pytestmark = pytest.mark.slow
 
@@ -81,14 +84,21 @@ def demo_run(
         assert f"127.0.0.1:{port}" in text
         text = text.replace(f"127.0.0.1:{port}", f"127.0.0.1:{base + offset}")
     (folder / "syncs.yml").write_text(text, encoding="utf-8")
-    env = postgres_build.env | DEMO_SECRETS | {"CDP_SYNCS_PATH": str(folder / "syncs.yml")}
+    # its own copy of the shared build: the syncs' state stays out of the other modules'
+    copied = copy_database(postgres_server, "cdp_demo_run")
+    env = (
+        postgres_build.env
+        | copied.env()
+        | DEMO_SECRETS
+        | {"CDP_SYNCS_PATH": str(folder / "syncs.yml")}
+    )
     saved = os.environ.get("CDP_DEMO_PORT_BASE")
     os.environ["CDP_DEMO_PORT_BASE"] = str(base)
     try:
         with demo_destinations() as servers:
             synced = run_cdp(["sync"], env)
             summary = run_cdp(["summary"], env)
-            yield DemoRun(postgres_server, synced, summary, servers)
+            yield DemoRun(copied, synced, summary, servers)
     finally:
         if saved is None:
             os.environ.pop("CDP_DEMO_PORT_BASE", None)

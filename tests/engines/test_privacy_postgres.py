@@ -1,7 +1,7 @@
 """`cdp privacy` on a real PostgreSQL 15 target (docs/privacy.md, docs/engines.md).
 
 The module works in a copy of the shared PostgreSQL build (`postgres_build`,
-conftest.py: `CREATE DATABASE ... TEMPLATE cdp`), synced to a webhook contract
+conftest.py; tests/pg_server.copy_database), synced to a webhook contract
 server (mirror) and a CSV file drop (audience). In file order:
 
 1. erase -> sync -> finish (the audit record's rows, keys and hashes equal
@@ -34,6 +34,7 @@ import pytest
 from tests.business import Business
 from tests.engines.conftest import PostgresServer
 from tests.engines.engine_builds import CDP, REPO, EngineBuild, run_cdp
+from tests.pg_server import copy_database
 
 pytestmark = pytest.mark.slow
 
@@ -80,7 +81,7 @@ class PgPrivacy:
     def connect(self) -> Any:
         import psycopg2
 
-        return psycopg2.connect(**(self.server.connect_kwargs() | {"dbname": DATABASE}))
+        return psycopg2.connect(**self.server.connect_kwargs())
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         con = self.connect()
@@ -104,33 +105,6 @@ class PgPrivacy:
         return f"{self.webhook.held_data()}\n{files}"
 
 
-def _copy_database(server: PostgresServer) -> None:
-    """`CREATE DATABASE cdp_privacy TEMPLATE cdp`: the template must have no session,
-    so earlier tests' idle connections to it are ended first."""
-    import psycopg2
-
-    con = psycopg2.connect(**(server.connect_kwargs() | {"dbname": "postgres"}))
-    con.autocommit = True
-    try:
-        with con.cursor() as cur:
-            cur.execute(f"drop database if exists {DATABASE}")
-            for attempt in range(20):
-                cur.execute(
-                    "select pg_terminate_backend(pid) from pg_stat_activity "
-                    "where datname = %s and pid <> pg_backend_pid()",
-                    (server.database,),
-                )
-                try:
-                    cur.execute(f"create database {DATABASE} template {server.database}")
-                    return
-                except psycopg2.errors.ObjectInUse:
-                    if attempt == 19:
-                        raise
-                    time.sleep(0.25)
-    finally:
-        con.close()
-
-
 @pytest.fixture(scope="module")
 def pg(
     postgres_build: EngineBuild,
@@ -140,7 +114,7 @@ def pg(
     from cdp_demo.contract_servers import WebhookContractServer
 
     assert postgres_build.built, "PostgreSQL built no model:\n" + postgres_build.build_output
-    _copy_database(postgres_server)
+    copied = copy_database(postgres_server, DATABASE)
     root = tmp_path_factory.mktemp("pg_privacy")
     shutil.copytree(postgres_build.env["CDP_DATA_DIR"], root / "data")
     files_dir = root / "drop"
@@ -161,7 +135,7 @@ def pg(
             "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test",
             "CDP_TEST_WEBHOOK_SECRET": WEBHOOK_SECRET,
         }
-        business = PgPrivacy(root, env, postgres_server, webhook, files_dir)
+        business = PgPrivacy(root, env, copied, webhook, files_dir)
         business.cdp("sync")
         yield business
 

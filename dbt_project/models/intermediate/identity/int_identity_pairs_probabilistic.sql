@@ -100,13 +100,13 @@ final as (
         blocking_rule,
         {%- for comparison in fs.comparisons %}
         {{ comparison.attribute }}_level,  -- noqa: LT02
-        cast(round(cast({{ comparison.attribute }}_raw_weight as {{ dbt.type_numeric() }}), 4) as {{ dbt.type_float() }}) as {{ comparison.attribute }}_weight,  -- noqa: LT02, LT05
+        cast(round(cast({{ comparison.attribute }}_raw_weight as {{ dbt.type_numeric() }}), 4) as {{ cdp.type_double() }}) as {{ comparison.attribute }}_weight,  -- noqa: LT02, LT05
         {%- endfor %}
-        cast(round(cast(raw_match_weight as {{ dbt.type_numeric() }}), 4) as {{ dbt.type_float() }}) as match_weight,
+        cast(round(cast(raw_match_weight as {{ dbt.type_numeric() }}), 4) as {{ cdp.type_double() }}) as match_weight,
         cast(round(cast(
             power(2.0, raw_match_weight) / (1 + power(2.0, raw_match_weight))
             as {{ dbt.type_numeric() }}), 6
-        ) as {{ dbt.type_float() }}) as match_probability,
+        ) as {{ cdp.type_double() }}) as match_probability,
         raw_match_weight >= {{ fs.threshold }} as is_match
     from summed
 

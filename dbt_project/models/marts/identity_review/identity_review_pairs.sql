@@ -107,8 +107,8 @@ probabilistic_candidates as (
         left_record_key,
         right_record_key,
         blocking_rule as rule_name,
-        cast(match_weight as {{ dbt.type_float() }}) as score,
-        cast({{ fs.threshold }} as {{ dbt.type_float() }}) as threshold,
+        cast(match_weight as {{ cdp.type_double() }}) as score,
+        cast({{ fs.threshold }} as {{ cdp.type_double() }}) as threshold,
         {%- if fs.comparisons %}
         {%- for comparison in fs.comparisons %}
         '{{ comparison.attribute }}=' || {{ comparison.attribute }}_level
@@ -133,12 +133,12 @@ fuzzy_candidates as (
         left_record_key,
         right_record_key,
         rule_name,
-        cast(score as {{ dbt.type_float() }}) as score,
+        cast(score as {{ cdp.type_double() }}) as score,
         cast(case
             {%- for rule in fuzzy_rules %}
             when rule_name = '{{ rule.name }}' then {{ rule.minimum }}
             {%- endfor %}
-        end as {{ dbt.type_float() }}) as threshold,
+        end as {{ cdp.type_double() }}) as threshold,
         cast(null as {{ dbt.type_string() }}) as comparison_levels
     from matched_edges
     where
