@@ -2,7 +2,8 @@
     entry of the identity_probabilistic meta with its documented defaults,
     and the configured levels as a literal select. Without training
     blocking rules EM runs once over the scoring's blocking rules (each its
-    own run). -#}
+    own run). The var cdp__identity_u_sample_records (default unset)
+    overrides u_sampling.sample_records for one run. -#}
 {% macro identity_fs_training(config) -%}
     {%- set training = config.get('training', {}) or {} -%}
     {%- set sampling = training.get('u_sampling', {}) or {} -%}
@@ -12,7 +13,7 @@
         'blocking': training.get('blocking') or config.get('blocking', []),
         'strong_rules_recall': prior.get('strong_rules_recall', 1.0),
         'seed': sampling.get('seed', 1),
-        'sample_records': sampling.get('sample_records', 1000),
+        'sample_records': var('cdp__identity_u_sample_records', sampling.get('sample_records', 1000)) | int,
         'max_iterations': em.get('max_iterations', 30),
         'tolerance': em.get('tolerance', 0.0001),
         'start_lambda': em.get('start_lambda', 0.5),

@@ -24,7 +24,17 @@
 {%- set training = cdp.identity_fs_training(fs) %}
 {%- set iterations = training.max_iterations | int %}
 {%- set attributes = fs.comparisons | map(attribute='attribute') | list %}
-with
+{#- On DuckDB and PostgreSQL the iterations are CTEs of this query, each
+    materialized. Spark has no materialized CTE: it expands a CTE, or a
+    cached view, wherever it is referenced, and iteration k reads k - 1
+    twice, so the plan doubled with each iteration (30 never finished
+    planning). There the level patterns and each iteration are written to a
+    table first, iterations alternating between two (<this>__em_a and
+    __em_b: a table cannot be overwritten by a query that reads it), and this
+    query reads the last one. The three tables stay, small, beside the model. -#}
+{%- set scratch = this.schema ~ '.' ~ this.identifier ~ '__em_' %}
+{%- set spark = target.type == 'spark' %}
+{%- set prefix -%}
 
 training_patterns as (
 
@@ -144,137 +154,31 @@ params_0 as (
         cast(null as {{ cdp.type_double() }}) as iteration_change
     from run_levels
 
-),
+)
+{%- endset %}
+{%- if spark and execute %}
+{%- set statements = [(scratch ~ 'patterns', 'with ' ~ prefix ~ '\nselect * from pattern_levels'),
+                      (scratch ~ 'a', 'with ' ~ prefix ~ '\nselect * from params_0')] %}
+{%- for k in range(1, iterations + 1) %}
+{%- do statements.append((scratch ~ ('b' if k % 2 else 'a'), 'with '
+    ~ cdp.identity_fs_em_iteration(
+        k, scratch ~ ('a' if k % 2 else 'b'), scratch ~ 'patterns', training)
+    ~ '\nselect * from params_' ~ k)) %}
+{%- endfor %}
+{%- for table, query in statements %}
+{%- do run_query('drop table if exists ' ~ table) %}
+{%- do run_query('create table ' ~ table ~ ' using parquet as ' ~ query) %}
+{%- endfor %}
+{%- endif %}
+with
+
+{{ prefix }},
+{%- if not spark %}
 {%- for k in range(1, iterations + 1) %}
 
--- EM iteration {{ k }}: E step
-posterior_{{ k }} as {{ cdp.identity_fs_materialized() }} (
-
-    select
-        pattern_levels.training_rule,
-        pattern_levels.pattern_id,
-        pattern_levels.pair_count,
-        pattern_levels.comparison_name,
-        pattern_levels.level_name,
-        1.0 / (1.0 + exp(sum(
-            ln(params.u_probability) - ln(params.m_probability)
-        ) over (partition by pattern_levels.pattern_id))) as match_posterior
-    from pattern_levels
-    inner join params_{{ k - 1 }} as params
-        on
-            pattern_levels.training_rule = params.training_rule
-            and pattern_levels.comparison_name = params.comparison_name
-            and pattern_levels.level_name = params.level_name
-
-),
-
--- M step
-mass_{{ k }} as {{ cdp.identity_fs_materialized() }} (
-
-    select
-        training_rule,
-        comparison_name,
-        level_name,
-        sum(pair_count * match_posterior) as match_mass,
-        sum(pair_count) as pair_mass
-    from posterior_{{ k }}
-    group by training_rule, comparison_name, level_name
-
-),
-
-updated_{{ k }} as {{ cdp.identity_fs_materialized() }} (
-
-    select
-        params.training_rule,
-        params.comparison_name,
-        params.level_name,
-        params.level_order,
-        params.fixed_m,
-        params.start_m,
-        params.base_u,
-        mass_{{ k }}.match_mass,
-        mass_{{ k }}.pair_mass,
-        params.m_probability as previous_m,
-        params.converged_at as previous_converged_at,
-        sum(case
-            when params.fixed_m is null
-                then coalesce(mass_{{ k }}.match_mass, 0)
-        end) over (
-            partition by params.training_rule, params.comparison_name
-        ) as trained_mass,
-        coalesce(sum(params.fixed_m) over (
-            partition by params.training_rule, params.comparison_name
-        ), 0) as fixed_total
-    from params_{{ k - 1 }} as params
-    left join mass_{{ k }}
-        on
-            params.training_rule = mass_{{ k }}.training_rule
-            and params.comparison_name = mass_{{ k }}.comparison_name
-            and params.level_name = mass_{{ k }}.level_name
-
-),
-
-moved_{{ k }} as {{ cdp.identity_fs_materialized() }} (
-
-    select
-        training_rule,
-        comparison_name,
-        level_name,
-        level_order,
-        fixed_m,
-        start_m,
-        base_u,
-        previous_m,
-        previous_converged_at,
-        case
-            when previous_converged_at is not null then previous_m
-            when fixed_m is not null then fixed_m
-            when comparison_name = '__prior'
-                then greatest(
-                    least(match_mass / pair_mass, 1 - {{ training.min_probability }}),
-                    {{ training.min_probability }}
-                )
-            else greatest(
-                coalesce(
-                    coalesce(match_mass, 0) / nullif(trained_mass, 0) * (1 - fixed_total),
-                    start_m
-                ),
-                {{ training.min_probability }}
-            )
-        end as m_probability
-    from updated_{{ k }}
-
-),
-
-params_{{ k }} as {{ cdp.identity_fs_materialized() }} (
-
-    select
-        training_rule,
-        comparison_name,
-        level_name,
-        level_order,
-        fixed_m,
-        start_m,
-        base_u,
-        m_probability,
-        case
-            when comparison_name = '__prior' then 1 - m_probability else base_u
-        end as u_probability,
-        coalesce(
-            previous_converged_at,
-            case
-                when max(abs(m_probability - previous_m)) over (
-                    partition by training_rule
-                ) < {{ training.tolerance }}
-                    then {{ k }}
-            end
-        ) as converged_at,
-        max(abs(m_probability - previous_m)) over (partition by training_rule)
-            as iteration_change
-    from moved_{{ k }}
-
-),
+{{ cdp.identity_fs_em_iteration(k, 'params_' ~ (k - 1), 'pattern_levels', training) }},
 {%- endfor %}
+{%- endif %}
 
 runs as (
 
@@ -284,7 +188,7 @@ runs as (
             when params.comparison_name = '__prior' then params.m_probability
         end) over (partition by params.training_rule) as run_lambda,
         run_comparisons.run_pairs
-    from params_{{ iterations }} as params
+    from {{ (scratch ~ ('b' if iterations % 2 else 'a')) if spark else 'params_' ~ iterations }} as params
     inner join run_comparisons
         on
             params.training_rule = run_comparisons.training_rule

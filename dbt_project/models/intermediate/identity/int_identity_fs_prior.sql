@@ -59,8 +59,10 @@ estimated as (
         record_totals.record_pairs,
         coalesce(least(
             greatest(
-                strong_pairs.strong_rule_pairs
-                / nullif(record_totals.record_pairs, 0)
+                -- in double precision: Spark's decimal division keeps six
+                -- decimals, which moved lambda's sixth (0.003636 for 0.003635)
+                cast(strong_pairs.strong_rule_pairs as {{ cdp.type_double() }})
+                / nullif(cast(record_totals.record_pairs as {{ cdp.type_double() }}), 0)
                 / {{ training.strong_rules_recall }},
                 {{ training.min_probability }} * 0.001
             ),

@@ -107,7 +107,7 @@ final as (
         coalesce(comparison_totals.sample_pairs, 0) as sample_pairs,
         cast(case
             when level_counts.level_pairs > 0
-                then level_counts.level_pairs * 1.0 / comparison_totals.sample_pairs
+                then cast(level_counts.level_pairs as {{ cdp.type_double() }}) / comparison_totals.sample_pairs
             else 0.5 / (coalesce(comparison_totals.sample_pairs, 0) + 1)
         end as {{ cdp.type_double() }}) as u_probability
     from configured_levels
