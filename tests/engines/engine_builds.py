@@ -50,7 +50,7 @@ EXCLUDED_COLUMNS: dict[str, set[str]] = {
 # The dbt vars of every shared build (the engines' and the shared business's), the same
 # on each engine so their tables compare: u sampling from 300 records per comparison
 # (44,850 pairs) instead of the default 1,000 (499,500), whose Jaro-Winkler comparisons
-# in Spark SQL took over 25 minutes of the Spark build (docs/identity.md).
+# in Spark SQL ran over 14 minutes of the Spark build, unfinished (docs/identity.md).
 BUILD_VARS = {"cdp__identity_u_sample_records": 300}
 
 

@@ -30,11 +30,12 @@
     one-element array binds the two texts' hex (p.a, p.b), and another binds
     the jaro score; without that the hex encodings, and the inputs'
     normalisations, ran once per byte pair (the u sampling's 1.5 million
-    comparisons took over 25 minutes on 2 cores). `aggregate` walks the left
-    bytes and collects, in left order, the position of the right byte each one
-    matched (the first unmatched equal byte within the window); in that list
-    sorted, the matched right bytes are in right order, so the two orders
-    compared (zip_with) give the transpositions. -#}
+    comparisons ran for over 14 minutes on 2 cores and did not finish).
+    `aggregate` walks the left bytes and collects, in left order, the
+    position of the right byte each one matched (the first unmatched equal
+    byte within the window); in that list sorted, the matched right bytes
+    are in right order, so the two orders compared (zip_with) give the
+    transpositions. -#}
 {% macro spark__identity_jaro_winkler(left_expression, right_expression) -%}
     {%- set left_length = 'cast(length(p.a) div 2 as int)' -%}
     {%- set right_length = 'cast(length(p.b) div 2 as int)' -%}
