@@ -10,7 +10,12 @@ package whose tests share state in file order, tests/privacy, keeps its order):
   (SPARK_WITHOUT_BUILD) has no reason to wait and is grouped like any other;
 * a package of PACKAGE_GROUPS (tests/<package>/): one group, but for the
   modules of OWN_GROUP_MODULES, which share none of its builds;
-* any other module (tests/test_*.py, tests/reverse_etl/test_*.py): its own group.
+* any other module (tests/test_*.py, tests/reverse_etl/test_*.py, and the
+  modules of tests/incremental, whose builds are shared between workers
+  through tests/once.py): its own group;
+* a test of a module of PER_TEST_MODULES: a group of its own (named
+  `<module>::<test id>`), for a module whose tests share nothing but work
+  made through tests/once.py.
 
 The group is computed from the test's node id alone, because xdist's controller
 schedules from node ids without collecting. xdist's own `loadgroup` reads
@@ -39,8 +44,14 @@ SPARK_WITHOUT_BUILD = frozenset({"engines/test_spark_store.py"})
 OWN_GROUP_MODULES = frozenset({"engines/test_dagster_postgres.py"})
 # Packages whose tests share session or package fixtures that build (or hold
 # state the tests share in order): each runs whole on one worker.
+# Modules whose tests are each a group of their own: the rounds of the
+# incremental harness (150 to 500 s each) share only the complete build, which
+# tests/once.py makes once for both workers.
+PER_TEST_MODULES = frozenset({"incremental/test_incremental_equals_full.py"})
+# tests/incremental is not one: its builds are made once per run for every
+# worker (tests/once.py), so its modules are groups of their own.
 PACKAGE_GROUPS = frozenset(
-    {"engines", "identity", "incremental", "orchestration", "privacy", "segments", "predictions"}
+    {"engines", "identity", "orchestration", "privacy", "segments", "predictions"}
 )
 # Worker-seconds per group: pytest's --durations (setup, call, teardown) summed
 # with group_seconds() below, from the last whole run on two workers (main at
@@ -53,7 +64,19 @@ PACKAGE_GROUPS = frozenset(
 # The Spark group is not listed: it always goes last (its build runs in the
 # background from the first test).
 GROUP_SECONDS: dict[str, float] = {
-    "incremental": 707,
+    # tests/incremental, one group (707 s) in that run, split per module and per
+    # harness round (branch `suite`): measured alone, serially, at load 10 to 15
+    # (1,837 s in all) and scaled to the 707 s. The first round to run builds
+    # the files, the base and the complete build (182 s of set-up at that load).
+    "incremental/test_incremental_equals_full.py::"
+    "test_incremental_build_equals_full_refresh[identity_shapes]": 198,
+    "incremental/test_incremental_equals_full.py::"
+    "test_incremental_build_equals_full_refresh[day_change]": 193,
+    "incremental/test_incremental_postgres.py": 139,
+    "incremental/test_incremental_equals_full.py::"
+    "test_incremental_build_equals_full_refresh[events_only]": 92,
+    "incremental/test_incremental_events.py": 57,
+    "incremental/test_incremental_identity.py": 28,
     "orchestration": 404,
     "engines": 172,
     "privacy": 132,
@@ -93,6 +116,8 @@ def group_of(nodeid: str) -> str:
         return nodeid
     if is_spark_module(nodeid) and "/".join(parts) not in SPARK_WITHOUT_BUILD:
         return SPARK_GROUP
+    if "/".join(parts) in PER_TEST_MODULES and "::" in nodeid:
+        return "/".join(parts) + "::" + nodeid.split("::", 1)[1]
     if len(parts) > 1 and parts[0] in PACKAGE_GROUPS and "/".join(parts) not in OWN_GROUP_MODULES:
         return parts[0]
     return "/".join(parts)

@@ -27,6 +27,13 @@ def test_groups_from_node_ids() -> None:
         "engines/test_dagster_postgres.py"
     )
     assert group_of("tests/test_cli.py::test_x") == "test_cli.py"
+    # a package whose builds are shared between workers (tests/once.py): per module
+    assert group_of("tests/incremental/test_incremental_events.py::test_x") == (
+        "incremental/test_incremental_events.py"
+    )
+    # a module whose tests share only work made once (tests/once.py): per test
+    equals_full = "incremental/test_incremental_equals_full.py::test_x[events_only]"
+    assert group_of(f"tests/{equals_full}") == equals_full
     assert group_of("tests/reverse_etl/test_retl_kill.py::test_x[hubspot]") == (
         "reverse_etl/test_retl_kill.py"
     )
@@ -38,12 +45,12 @@ def test_longest_first_then_slow_then_the_rest_then_spark() -> None:
         "test_sample_data.py": (False, 1),  # not listed, fast
         "serve/test_store.py": (True, 2),  # not listed, slow
         "engines": (True, 3),
-        "incremental": (True, 4),
+        "orchestration": (True, 4),
         "test_dbt_staging.py": (True, 5),
     }
     order = sorted(groups, key=lambda g: rank(g, *groups[g]))
     assert order == [
-        "incremental",
+        "orchestration",
         "engines",
         "test_dbt_staging.py",
         "serve/test_store.py",
@@ -56,7 +63,7 @@ def test_every_timed_group_exists_and_none_is_over_half_the_total() -> None:
     """A renamed module would lose its place silently; a group over half the
     total cannot finish with the other worker, whatever the order."""
     for group in GROUP_SECONDS:
-        path = TESTS / group
+        path = TESTS / group.split("::", 1)[0]  # a group of one test (PER_TEST_MODULES)
         assert path.is_dir() if group in PACKAGE_GROUPS else path.is_file(), group
     longest = max(GROUP_SECONDS, key=GROUP_SECONDS.__getitem__)
     assert GROUP_SECONDS[longest] <= sum(GROUP_SECONDS.values()) / 2, longest

@@ -6,6 +6,11 @@ last month yet; the files are the shared business's (tests/business.py),
 copied without that month. The build is models and seeds only (the layers
 test themselves in the shared build).
 
+The files, that build and the complete build the harness starts from
+(`complete_base`) are made once per run for every xdist worker
+(tests/once.py), so that the package's modules are scheduling groups of their
+own (tests/scheduling.py) and run on both workers.
+
 The held-back files are the `__2026-06` exports of the event tables (web and
 email events, shop orders and lines, store receipts and lines): a new batch
 like the ones a daily `cdp ingest` lands, with late re-deliveries of older
@@ -28,6 +33,7 @@ import pytest
 from cdp.landing import ingest
 from tests.engines.digest import TableDigest, duckdb_digests
 from tests.engines.engine_builds import base_env, run_cdp
+from tests.once import once, shared_root
 
 REPO = Path(__file__).resolve().parents[2]
 DBT_PROJECT = REPO / "dbt_project"
@@ -174,13 +180,25 @@ class BatchFiles:
     landing: Path
     held_back: Path
 
+    def to_json(self) -> list[str]:
+        return [str(self.data), str(self.landing), str(self.held_back)]
 
-@pytest.fixture(scope="session")
-def batch_files(shared_business_data: Path, tmp_path_factory: pytest.TempPathFactory) -> BatchFiles:
-    """The shared business's files, the last month of events moved aside."""
-    work = tmp_path_factory.mktemp("incremental_files")
+    @classmethod
+    def from_json(cls, saved: list[str]) -> BatchFiles:
+        return cls(*map(Path, saved))
+
+
+def _batch_to_json(batch: Batch) -> list[str]:
+    return [str(batch.warehouse), str(batch.landing), str(batch.held_back), str(batch.work)]
+
+
+def _batch_from_json(saved: list[str]) -> Batch:
+    return Batch(*map(Path, saved))
+
+
+def _move_last_month(shared_data: Path, work: Path) -> BatchFiles:
     data = work / "data"
-    shutil.copytree(shared_business_data, data)
+    shutil.copytree(shared_data, data)
     landing = data / "landing"
     held_back = work / "held_back"
     for table in EVENT_TABLES:
@@ -191,17 +209,54 @@ def batch_files(shared_business_data: Path, tmp_path_factory: pytest.TempPathFac
 
 
 @pytest.fixture(scope="session")
-def base_batch(batch_files: BatchFiles, tmp_path_factory: pytest.TempPathFactory) -> Batch:
-    """The files landed and built on DuckDB without the last month of events."""
-    work = tmp_path_factory.mktemp("incremental")
+def batch_files(shared_business_data: Path, tmp_path_factory: pytest.TempPathFactory) -> BatchFiles:
+    """The shared business's files, the last month of events moved aside (once
+    per run for every xdist worker: tests/once.py)."""
+    return once(
+        shared_root(tmp_path_factory),
+        "incremental_files",
+        lambda work: _move_last_month(shared_business_data, work),
+        BatchFiles.to_json,
+        BatchFiles.from_json,
+    )
+
+
+def _build_base(files: BatchFiles, folder: Path) -> Batch:
+    work = folder / "base"
+    work.mkdir()
     warehouse = work / "warehouse.duckdb"
-    ingest(input_dir=batch_files.landing, warehouse_path=warehouse, dbt_project_dir=DBT_PROJECT)
-    build(work, warehouse)
-    return Batch(warehouse, batch_files.landing, batch_files.held_back, work)
+    ingest(input_dir=files.landing, warehouse_path=warehouse, dbt_project_dir=DBT_PROJECT)
+    build(work, warehouse)  # dbt's target folder: folder / "dbt_target"
+    return Batch(warehouse, files.landing, files.held_back, work)
+
+
+@pytest.fixture(scope="session")
+def base_batch(batch_files: BatchFiles, tmp_path_factory: pytest.TempPathFactory) -> Batch:
+    """The files landed and built on DuckDB without the last month of events:
+    built once per run, whichever xdist worker asks first (tests/once.py), so
+    that the package's modules can run on different workers."""
+    return once(
+        shared_root(tmp_path_factory),
+        "incremental_base",
+        lambda folder: _build_base(batch_files, folder),
+        _batch_to_json,
+        _batch_from_json,
+    )
+
+
+@pytest.fixture(scope="session")
+def worker_dbt_target(base_batch: Batch, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This worker's dbt target folder for the tests' dbt runs (`run_dbt` puts
+    it beside the test's folder: the worker's base temp), started as a copy of
+    the base build's, so that the first run on this worker parses partially."""
+    target = tmp_path_factory.getbasetemp() / "dbt_target"
+    if not target.exists():
+        shutil.copytree(base_batch.work.parent / "dbt_target", target)
+    return target
 
 
 @pytest.fixture
-def batch(base_batch: Batch, tmp_path: Path) -> Batch:
+def batch(base_batch: Batch, worker_dbt_target: Path, tmp_path: Path) -> Batch:
     """A copy of the base warehouse a test may land into and rebuild."""
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(base_batch.warehouse, warehouse)
@@ -249,12 +304,30 @@ def execute(warehouse: Path, sql: str, params: Sequence[object] = ()) -> None:
         con.execute(sql, list(params))
 
 
+def _build_complete(base: Batch, folder: Path) -> Complete:
+    warehouse = Path(shutil.copy(base.warehouse, folder / base.warehouse.name))
+    target = folder / "dbt_target"
+    cdp_build(warehouse, target)
+    return Complete(warehouse, base.held_back, target)
+
+
+def _complete_to_json(complete: Complete) -> list[str]:
+    return [str(complete.warehouse), str(complete.held_back), str(complete.dbt_target)]
+
+
+def _complete_from_json(saved: list[str]) -> Complete:
+    return Complete(*map(Path, saved))
+
+
 @pytest.fixture(scope="session")
 def complete_base(base_batch: Batch, tmp_path_factory: pytest.TempPathFactory) -> Complete:
     """The base warehouse with the rest of the project built by `cdp build`
-    (measures, predictions, segments, memberships): the start of every shape."""
-    work = tmp_path_factory.mktemp("incremental_complete")
-    warehouse = Path(shutil.copy(base_batch.warehouse, work / base_batch.warehouse.name))
-    target = work / "dbt_target"
-    cdp_build(warehouse, target)
-    return Complete(warehouse, base_batch.held_back, target)
+    (measures, predictions, segments, memberships): the start of every shape.
+    Built once per run for every xdist worker (tests/once.py)."""
+    return once(
+        shared_root(tmp_path_factory),
+        "incremental_complete",
+        lambda folder: _build_complete(base_batch, folder),
+        _complete_to_json,
+        _complete_from_json,
+    )

@@ -58,11 +58,21 @@ class Pipeline:
     env: dict[str, str]
     defs: Any
     result: Any  # ExecuteInProcessResult of the full run
-    reference: Business  # `cdp ingest` + `cdp build` on the same files
+    reference_started: Future[Business]  # `cdp ingest` + `cdp build` on the same files
 
     @property
     def warehouse(self) -> Path:
         return Path(self.env["CDP_DUCKDB_PATH"])
+
+    @property
+    def reference(self) -> Business:
+        """The shared business's build of the same files, waited for here (the
+        Dagster run does not need it, so it ran beside that build)."""
+        built = self.reference_started.result()
+        assert built.build.build_ok, "the shared business did not build:\n" + "\n".join(
+            built.build.failed_nodes or [built.build.build_output]
+        )
+        return built
 
 
 def scratch_env(root: Path) -> dict[str, str]:
@@ -122,8 +132,13 @@ def orchestration_env(
 
 
 @pytest.fixture(scope="package")
-def pipeline(orchestration_env: dict[str, str], shared_business: Business) -> Pipeline:
-    """The whole graph materialised in-process once (the `full_run` job)."""
+def pipeline(
+    orchestration_env: dict[str, str], shared_business_started: Future[Business]
+) -> Pipeline:
+    """The whole graph materialised in-process once (the `full_run` job), while
+    the shared business builds in its background thread: the run lands its own
+    copy of the files, and only the tests comparing with the shared build wait
+    for it (`Pipeline.reference`)."""
     from dagster import DagsterInstance
 
     from orchestration.definitions import load_definitions as build_definitions
@@ -134,4 +149,4 @@ def pipeline(orchestration_env: dict[str, str], shared_business: Business) -> Pi
     result = defs.resolve_job_def("full_run").execute_in_process(
         instance=instance, raise_on_error=False
     )
-    return Pipeline(root, orchestration_env, defs, result, shared_business)
+    return Pipeline(root, orchestration_env, defs, result, shared_business_started)
