@@ -199,9 +199,18 @@ def score(settings: Settings, progress: Progress | None = None) -> ScoringResult
 def mark_erasures_rebuilt(settings: Settings, started_at: datetime) -> list[str]:
     """After a complete, successful build that started at `started_at` (naive UTC):
     mark the erasures requested before then as rebuilt, on the target's warehouse
-    (DuckDB or PostgreSQL; privacy refuses Spark). Returns their ids. `cdp build`
-    and the Dagster asset `privacy/erasures_rebuilt` both call it."""
+    (DuckDB, PostgreSQL or Spark). Returns their ids. `cdp build` and the Dagster
+    asset `privacy/erasures_rebuilt` both call it. On Spark a session starts only
+    when the catalog's folder holds an erasure log."""
     from cdp.privacy.erase import mark_rebuilt_before
+
+    if settings.target == "spark":
+        if not (settings.spark_dir / "warehouse" / "privacy.db" / "erasure_log").is_dir():
+            return []
+        from cdp.privacy.connection import SparkConnection
+
+        with SparkConnection() as spark:
+            return mark_rebuilt_before(spark, started_at)
 
     if settings.target == "postgres":
         from cdp.privacy.connection import PostgresConnection

@@ -144,12 +144,7 @@ def build_report(
     )
     distribution["order"] = distribution["bucket"].map(order)
     distribution = distribution.sort_values("order").drop(columns="order")
-    largest_clusters = connection.df(
-        "select customer_id, count(*) as record_count, "
-        "string_agg(distinct source_name, ', ' order by source_name) as sources "
-        "from marts.customer_source_records group by customer_id "
-        f"order by record_count desc, customer_id limit {int(largest)}"
-    )
+    largest_clusters = _largest_clusters(connection, largest)
     edges_per_rule = connection.df(
         "select rule_order, rule_name, count(*) as edges from marts.identity_edges "
         "group by rule_order, rule_name order by rule_order"
@@ -194,6 +189,26 @@ def build_report(
                 "they count as unlinked"
             )
     return report
+
+
+def _largest_clusters(connection: Warehouse, largest: int) -> pd.DataFrame:
+    """The `largest` customers by records, with their sources joined in name order.
+
+    The sources are joined here, not by `string_agg(... order by ...)`: SQLGlot
+    writes that as Spark 4's `listagg ... within group`, which Spark 3.5 cannot
+    parse."""
+    top = (
+        "select customer_id, count(*) as record_count from marts.customer_source_records "
+        f"group by customer_id order by record_count desc, customer_id limit {int(largest)}"
+    )
+    clusters = connection.df(top)
+    pairs = connection.df(
+        "select distinct customer_id, source_name from marts.customer_source_records "
+        f"where customer_id in (select customer_id from ({top}) as top)"
+    )
+    joined = pairs.groupby("customer_id")["source_name"].agg(lambda s: ", ".join(sorted(s)))
+    clusters["sources"] = clusters["customer_id"].map(joined)
+    return clusters
 
 
 def weight_distribution(

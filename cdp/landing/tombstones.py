@@ -227,8 +227,15 @@ def text_email_predicate(text_expr: str, tombstones: str, dialect: str = "duckdb
         found = f"regexp_matches({text_expr}, '{EMAIL_IN_TEXT}', 'g') as f(m)"
         column = "f.m[1]"
     elif dialect == "spark":
-        found = f"(select explode(regexp_extract_all({text_expr}, '({EMAIL_IN_TEXT})', 1)) as m) f"
-        column = "f.m"
+        # Spark takes no outer column inside a correlated generator: the text's emails
+        # hashed in a lambda, against the tombstone's as one uncorrelated array
+        pattern = EMAIL_IN_TEXT.replace("\\", "\\\\")  # a Spark literal unescapes once
+        hashed = email_hash_sql("m", dialect)
+        return (
+            f"arrays_overlap(transform(regexp_extract_all({text_expr}, '({pattern})', 1), "
+            f"m -> {hashed}), (select collect_list(identifier_hash) from {tombstones} "
+            "where identifier_type = 'email'))"
+        )
     else:
         found = f"(select unnest(regexp_extract_all({text_expr}, '{EMAIL_IN_TEXT}')) as m) f"
         column = "f.m"

@@ -17,7 +17,13 @@ from typing import Any
 import click
 
 from cdp.config import Settings
-from cdp.privacy.connection import Connection, PostgresConnection, open_connection
+from cdp.privacy.connection import (
+    Connection,
+    PostgresConnection,
+    SparkConnection,
+    open_connection,
+    text_type,
+)
 from cdp.privacy.subject import (
     ErasureRequest,
     IdentifierType,
@@ -67,7 +73,7 @@ def _single_request(
 
 
 def _connect(settings: Settings) -> Connection:
-    """The target's connection (DuckDB or PostgreSQL); Spark refused at start-up."""
+    """The target's connection (DuckDB, PostgreSQL or Spark)."""
     return open_connection(settings)
 
 
@@ -120,7 +126,8 @@ def erase(
     settings = Settings.from_env()
     progress = _progress()
     try:
-        _connect(settings).close()  # a target it cannot serve, or cannot reach: said first
+        if settings.target != "spark":  # a JVM start saved: Spark's failure is one line too
+            _connect(settings).close()  # a target it cannot reach: said first
         single = _single_request(email, phone, customer_id, requested_by, reason)
         if (single is None) == (requests_file is None):
             raise PrivacyError("give one of --email, --phone, --customer-id or --requests FILE")
@@ -140,8 +147,9 @@ def erase(
             return
         progress("rebuilding every model without them (cdp build)")
         _rebuild(settings, progress)
-        with _connect(settings) as con:
-            mark_rebuilt(con, ids)
+        if settings.target != "spark":  # on Spark the build marked them (one JVM less)
+            with _connect(settings) as con:
+                mark_rebuilt(con, ids)
         if no_sync or not settings.syncs_path.exists():
             progress("syncs not run: `cdp sync` then `cdp privacy finish` complete the erasure")
         else:
@@ -198,6 +206,12 @@ def finish(compact: bool) -> None:
     started = time.monotonic()
     try:
         with _connect(settings) as con:
+            if compact and isinstance(con, SparkConnection):
+                click.echo(
+                    "on Spark --compact has nothing to do: each erasure rewrote the tables "
+                    "it deleted from into new Parquet files (docs/privacy.md)"
+                )
+                compact = False
             if compact and isinstance(con, PostgresConnection):
                 click.echo(
                     "on PostgreSQL --compact runs VACUUM (FULL) on every table of the schemas "
@@ -246,15 +260,16 @@ def log() -> None:
         with _connect(settings) as con:
             if not relation_exists(con, "privacy", "erasure_log"):
                 raise PrivacyError("no erasure log")
-            con.execute(  # logs written before the column existed
-                "alter table if exists privacy.erasure_log "
-                "add column if not exists attribution json"
-            )
+            if not isinstance(con, SparkConnection):  # Spark's log was made with it
+                con.execute(  # logs written before the column existed
+                    "alter table if exists privacy.erasure_log "
+                    "add column if not exists attribution json"
+                )
+            text = text_type(con)
             rows = con.execute(
                 "select erasure_id, requested_at, requested_by, request_type, status, "
-                "rows_deleted::varchar, destinations::varchar, attribution::varchar "
-                "from privacy.erasure_log "
-                "order by requested_at"
+                f"cast(rows_deleted as {text}), cast(destinations as {text}), "
+                f"cast(attribution as {text}) from privacy.erasure_log order by requested_at"
             ).fetchall()
     except PrivacyError:
         rows = []

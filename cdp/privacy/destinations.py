@@ -24,16 +24,31 @@ listing per sync what its destination did. A sync whose destination refused
 the erasure for good keeps the erasure waiting, and the line says why. Keys
 are matched by their hash, so
 the audit record never needs the customer id in clear.
+
+On Spark the syncs' state is not in the warehouse but in their DuckDB state
+file (`CDP_SYNC_STATE_PATH`, default `<CDP_SPARK_DIR>/sync_state.duckdb`,
+docs/engines.md): `sync_state` opens it, with the request's customers copied
+in, and the state's SQL runs there in DuckDB's dialect; the audit record stays
+in Spark's `privacy.erasure_log`.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cdp.landing.tombstones import sha256_hex
-from cdp.privacy.connection import Connection, dialect_of, temp_table
+from cdp.privacy.connection import (
+    Connection,
+    SparkConnection,
+    dialect_of,
+    temp_table,
+    text_type,
+    update_rows,
+)
 from cdp.privacy.subject import relation_exists
 
 ERASURE_LOG = "privacy.erasure_log"
@@ -77,16 +92,45 @@ def _outbox_rows_sql(dialect: str) -> str:
     )
 
 
+@contextmanager
+def sync_state(con: Connection, customers: bool = True) -> Iterator[Connection | None]:
+    """The connection holding `reverse_etl.*`: `con` itself, or on Spark the syncs'
+    DuckDB state file (None when no sync has run there), with `customers`: the
+    request's `privacy_subject_customers` copied in as a temporary table."""
+    if not isinstance(con, SparkConnection):
+        yield con
+        return
+    from cdp.config import Settings
+    from cdp.warehouse import connect_duckdb
+    from reverse_etl.engine.db import spark_state_path
+
+    path = spark_state_path(Settings.from_env())
+    if not path.is_file():
+        yield None
+        return
+    state = connect_duckdb(path)
+    try:
+        if customers:
+            ids = con.execute("select customer_id from privacy_subject_customers").fetchall()
+            temp_table(state, "privacy_subject_customers", "(customer_id varchar)")
+            if ids:
+                state.executemany("insert into privacy_subject_customers values (?)", ids)
+        yield state
+    finally:
+        state.close()
+
+
 def syncs_holding(con: Connection) -> dict[str, int]:
     """Syncs with state for the request's customers: {sync_name: keys}; a trigger
     counts the person's event ids it sent."""
-    if not relation_exists(con, "reverse_etl", "sync_state"):
-        return {}
-    rows = con.execute(
-        f"""select sync_name, count(*) from reverse_etl.sync_state
-        where {subject_held_sql(dialect_of(con))}
-        group by sync_name order by sync_name"""
-    ).fetchall()
+    with sync_state(con) as state:
+        if state is None or not relation_exists(state, "reverse_etl", "sync_state"):
+            return {}
+        rows = state.execute(
+            f"""select sync_name, count(*) from reverse_etl.sync_state
+            where {subject_held_sql(dialect_of(state))}
+            group by sync_name order by sync_name"""
+        ).fetchall()
     return {str(name): int(n) for name, n in rows}
 
 
@@ -103,6 +147,12 @@ def _erasure_outcomes(syncs_path: Path | None) -> dict[str, str]:
 
 def finish_erasures(con: Connection, syncs_path: Path | None) -> list[str]:
     """Complete every erasure whose keys no sync holds any more; one line per erasure."""
+    with sync_state(con, customers=False) as state:
+        return _finish(con, state, syncs_path)
+
+
+def _finish(con: Connection, state: Connection | None, syncs_path: Path | None) -> list[str]:
+    """finish_erasures with the sync state in `state` (None: no sync state)."""
     if not relation_exists(con, "privacy", "erasure_log"):
         return []
     unbuilt = con.execute(
@@ -114,21 +164,25 @@ def finish_erasures(con: Connection, syncs_path: Path | None) -> list[str]:
         "person's events until a build purges them), then `cdp sync` and `cdp privacy finish`"
         for row in unbuilt
     ]
+    text = text_type(con)
     pending = con.execute(
-        f"select erasure_id, customer_hashes::varchar, syncs_holding::varchar "
+        f"select erasure_id, cast(customer_hashes as {text}), cast(syncs_holding as {text}) "
         f"from {ERASURE_LOG} where status = 'awaiting_removal' order by requested_at"
     ).fetchall()
     outcomes = _erasure_outcomes(syncs_path)
-    has_state = relation_exists(con, "reverse_etl", "sync_state")
+    has_state = state is not None and relation_exists(state, "reverse_etl", "sync_state")
     for erasure_id, customer_hashes, holding_json in pending:
         hashes = json.loads(customer_hashes or "[]")
         holding: dict[str, int] = json.loads(holding_json or "{}")
-        temp_table(con, "privacy_erased_hashes", "(h varchar)")
-        if hashes:
-            con.executemany("insert into privacy_erased_hashes values (?)", [[h] for h in hashes])
-        still = _still_held(con) if has_state else {}
+        if state is not None:
+            temp_table(state, "privacy_erased_hashes", "(h varchar)")
+            if hashes:
+                state.executemany(
+                    "insert into privacy_erased_hashes values (?)", [[h] for h in hashes]
+                )
+        still = _still_held(state) if state is not None and has_state else {}
         if still:
-            refused = _refusals(con)
+            refused = _refusals(state) if state is not None else {}
             waiting = ", ".join(
                 f"{s} ({n}" + (f"; refused: {refused[s]}" if s in refused else "") + ")"
                 for s, n in sorted(still.items())
@@ -145,19 +199,24 @@ def finish_erasures(con: Connection, syncs_path: Path | None) -> list[str]:
                 else outcomes.get(name, "deleted")
                 for name in holding
             }
-            con.execute(
-                f"update {ERASURE_LOG} set destinations = ? where erasure_id = ?",
+            update_rows(
+                con,
+                ERASURE_LOG,
+                {"destinations": "?"},
+                "erasure_id = ?",
                 [json.dumps(so_far, sort_keys=True), erasure_id],
             )
             continue
         scrubbed = 0
-        if relation_exists(con, "reverse_etl", "sync_rejections"):
-            where = f"{sha256_hex('key', dialect_of(con))} in (select h from privacy_erased_hashes)"
-            row = con.execute(
+        if state is not None and relation_exists(state, "reverse_etl", "sync_rejections"):
+            where = (
+                f"{sha256_hex('key', dialect_of(state))} in (select h from privacy_erased_hashes)"
+            )
+            row = state.execute(
                 f"select count(*) from reverse_etl.sync_rejections where {where}"
             ).fetchone()
             scrubbed = int(row[0]) if row else 0
-            con.execute(f"delete from reverse_etl.sync_rejections where {where}")
+            state.execute(f"delete from reverse_etl.sync_rejections where {where}")
         outcome = {
             name: outcomes.get(
                 name,
@@ -166,9 +225,11 @@ def finish_erasures(con: Connection, syncs_path: Path | None) -> list[str]:
             )
             for name in holding
         }
-        con.execute(
-            f"update {ERASURE_LOG} set destinations = ?, status = 'completed', "
-            "completed_at = ? where erasure_id = ?",
+        update_rows(
+            con,
+            ERASURE_LOG,
+            {"destinations": "?", "status": "'completed'", "completed_at": "?"},
+            "erasure_id = ?",
             [
                 json.dumps(outcome, sort_keys=True),
                 datetime.now(UTC).replace(tzinfo=None),

@@ -39,7 +39,15 @@ from cdp.landing.tombstones import (
     text_email_predicate,
 )
 from cdp.privacy import destinations
-from cdp.privacy.connection import Connection, dialect_of
+from cdp.privacy.connection import (
+    Connection,
+    SparkConnection,
+    delete_rows,
+    dialect_of,
+    tables_of,
+    text_type,
+    update_rows,
+)
 from cdp.privacy.subject import (
     SUBJECT_KEYS,
     ErasureRequest,
@@ -109,6 +117,20 @@ class ErasureResult:
 
 def ensure_privacy_tables(con: Connection) -> None:
     con.execute("create schema if not exists privacy")
+    if isinstance(con, SparkConnection):  # Parquet: no key, JSON as text
+        con.execute(
+            f"create table if not exists {TOMBSTONES} (erasure_id string, "
+            "identifier_type string, identifier_hash string) using parquet"
+        )
+        con.execute(
+            f"""create table if not exists {ERASURE_LOG} (
+                erasure_id string, requested_at timestamp, requested_by string,
+                reason string, request_type string, request_hash string,
+                customer_hashes string, identifier_hashes string, rows_deleted string,
+                syncs_holding string, destinations string, status string,
+                completed_at timestamp, attribution string) using parquet"""
+        )
+        return
     con.execute(
         f"create table if not exists {TOMBSTONES} (erasure_id varchar, "
         "identifier_type varchar, identifier_hash varchar)"
@@ -158,7 +180,12 @@ def erase_one(
     exports_dir: Path | None = None,
 ) -> ErasureResult:
     """Steps 1-6 for one request, inside the caller's transaction; the access exports
-    to delete (step 7, after the commit) are returned in the result."""
+    to delete (step 7, after the commit) are returned in the result. On Spark, which
+    has no transactions, the steps of cdp/privacy/erase_spark.py instead."""
+    if isinstance(con, SparkConnection):
+        from cdp.privacy import erase_spark
+
+        return erase_spark.erase_one(con, request, now, exports_dir)
     ensure_privacy_tables(con)
     dialect = dialect_of(con)
     now = now or datetime.now(UTC).replace(tzinfo=None)
@@ -243,14 +270,16 @@ def _json_list(rows: list[tuple[object, ...]]) -> str:
 
 def mark_rebuilt(con: Connection, erasure_ids: list[str]) -> None:
     """After the dbt rebuild: wait for removes where syncs held the person, else done."""
+    held = f"cast(syncs_holding as {text_type(con)})"
     for erasure_id in erasure_ids:
-        con.execute(
-            f"""update {ERASURE_LOG} set
-                status = case when syncs_holding::varchar = '{{}}' then 'completed'
-                              else 'awaiting_removal' end,
-                completed_at = case when syncs_holding::varchar = '{{}}'
-                                    then cast(? as timestamp) end
-            where erasure_id = ? and status = 'awaiting_rebuild'""",
+        update_rows(
+            con,
+            ERASURE_LOG,
+            {
+                "status": f"case when {held} = '{{}}' then 'completed' else 'awaiting_removal' end",
+                "completed_at": f"case when {held} = '{{}}' then cast(? as timestamp) end",
+            },
+            "erasure_id = ? and status = 'awaiting_rebuild'",
             [datetime.now(UTC).replace(tzinfo=None), erasure_id],
         )
 
@@ -280,25 +309,31 @@ def _attribution(con: Connection, present: list[str]) -> dict[str, dict[str, int
     if not relation_exists(con, "marts", "customer_source_records"):
         return {}
     dialect = dialect_of(con)
+    text = text_type(con)
     found: dict[str, dict[str, int]] = {}
     for table, keys in TABLE_KEYS.items():
         if table not in present or not keys.records or keys.records[0][0] != table:
             continue
         template = keys.records[0][1]
         names = [part.split("}", 1)[0] for part in template.split("{")[1:]]
-        record_id = template.format(**{n: f"r.{quoted(n)}" for n in names})
+
+        def column(name: str) -> str:
+            return f"r.{quoted(name, dialect)}"
+
+        record_id = template.format(**{n: column(n) for n in names})
         row = con.execute(
             f"""with owners as (
                 select upper(trim(source_record_id)) as record_id, min(customer_id) as owner
                 from marts.customer_source_records where source_name = ? group by 1
             )
             select
-                count(*) filter (where o.owner is not null and o.owner not in
-                    (select customer_id from privacy_subject_customers)),
+                count(*) filter (where o.owner is not null and s.customer_id is null),
                 count(*) filter (where o.owner is null)
-            from raw.{quoted(table)} r
-            left join owners o on o.record_id = upper(trim(cast({record_id} as varchar)))
-            where {erased_predicate(table, lambda c: f"r.{quoted(c)}", SUBJECT_KEYS, dialect)}""",
+            from raw.{quoted(table, dialect)} r
+            left join owners o on o.record_id = upper(trim(cast({record_id} as {text})))
+            -- a join, not `not in (select ...)`: Spark takes no subquery in a filter clause
+            left join privacy_subject_customers s on s.customer_id = o.owner
+            where {erased_predicate(table, column, SUBJECT_KEYS, dialect)}""",
             [table],
         ).fetchone()
         elsewhere, nowhere = (int(row[0]), int(row[1])) if row else (0, 0)
@@ -311,12 +346,19 @@ def _delete(con: Connection, relation: str, where: str) -> int:
     row = con.execute(f"select count(*) from {relation} where {where}").fetchone()
     count = int(row[0]) if row else 0
     if count:
-        con.execute(f"delete from {relation} where {where}")
+        delete_rows(con, relation, where)
     return count
 
 
 def _derived_customer_tables(con: Connection) -> list[str]:
     """Base tables (not views) of the derived schemas that have a customer_id column."""
+    if isinstance(con, SparkConnection):
+        return [
+            f"{quoted(schema, 'spark')}.{quoted(name, 'spark')}"
+            for schema in DERIVED_SCHEMAS
+            for name, kind in sorted(tables_of(con, schema).items())
+            if kind == "BASE TABLE" and "customer_id" in con.columns(f"{schema}.{name}")
+        ]
     marks = ", ".join("?" for _ in DERIVED_SCHEMAS)
     rows = con.execute(
         f"""select distinct c.table_schema, c.table_name

@@ -18,7 +18,7 @@ from typing import Any
 
 from cdp.landing.tombstones import TABLE_KEYS
 from cdp.privacy.connection import Connection, dialect_of
-from cdp.privacy.destinations import subject_held_sql
+from cdp.privacy.destinations import subject_held_sql, sync_state
 from cdp.privacy.subject import (
     ErasureRequest,
     PrivacyError,
@@ -89,14 +89,16 @@ def export_person(con: Connection, request: ErasureRequest) -> dict[str, Any]:
     document["raw_rows"] = {
         table: _rows(
             con,
-            f"select * from raw.{quoted(table)} where {raw_predicate(table, dialect_of(con))} "
+            f"select * from raw.{quoted(table, dialect_of(con))} "
+            f"where {raw_predicate(table, dialect_of(con))} "
             "order by _source_file, _source_line",
             [],
         )
         for table in TABLE_KEYS
         if table in present
     }
-    document["syncs"] = _syncs(con)
+    with sync_state(con) as state:  # on Spark the syncs' DuckDB state file
+        document["syncs"] = _syncs(state) if state is not None else {}
     return document
 
 

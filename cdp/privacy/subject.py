@@ -25,7 +25,14 @@ from cdp.landing.tombstones import (
     record_hash_sql,
     sha256_hex,
 )
-from cdp.privacy.connection import Connection, dialect_of, temp_table
+from cdp.privacy.connection import (
+    Connection,
+    delete_rows,
+    dialect_of,
+    tables_of,
+    temp_table,
+    text_type,
+)
 
 IdentifierType = Literal["email", "phone", "customer_id"]
 IDENTIFIER_TYPES: tuple[IdentifierType, ...] = ("email", "phone", "customer_id")
@@ -86,12 +93,7 @@ def read_requests(path: Path, requested_by: str, reason: str) -> list[ErasureReq
 
 
 def relation_exists(con: Connection, schema: str, table: str) -> bool:
-    row = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_catalog = current_database() and table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()
-    return bool(row and row[0])
+    return table in tables_of(con, schema)
 
 
 def _require(con: Connection, *relations: str) -> None:
@@ -104,7 +106,7 @@ def _require(con: Connection, *relations: str) -> None:
 def request_hash(con: Connection, request: ErasureRequest) -> str:
     """The request's identifier, normalised and hashed like the tombstone does."""
     dialect = dialect_of(con)
-    value = "cast(? as varchar)"
+    value = f"cast(? as {text_type(con)})"
     expr = {
         "email": email_hash_sql(value, dialect),
         "phone": phone_hash_sql(value, dialect),
@@ -118,20 +120,24 @@ def resolve_customers(con: Connection, request: ErasureRequest) -> list[str]:
     """Customer ids the request names (none when the warehouse does not know it)."""
     _require(con, "marts.customers", "marts.customer_identifiers")
     value = request.identifier_value
+    text = text_type(con)
     if request.identifier_type == "customer_id":
-        sql = "select customer_id from marts.customers where customer_id = trim(cast(? as varchar))"
+        sql = f"select customer_id from marts.customers where customer_id = trim(cast(? as {text}))"
     elif request.identifier_type == "email":
         sql = (
             "select distinct customer_id from marts.customer_identifiers "
             "where identifier_type = 'email' "
-            "and identifier_value = lower(trim(cast(? as varchar)))"
+            f"and identifier_value = lower(trim(cast(? as {text})))"
         )
     else:
-        digits = "regexp_replace(regexp_replace({x}, '[^0-9+]', '', 'g'), '^(\\+|00)', '')"
+        # Spark's regexp_replace replaces every match (its fourth argument is a position)
+        every = "" if dialect_of(con) == "spark" else ", 'g'"
+        plus = "'^([+]|00)'" if dialect_of(con) == "spark" else "'^(\\+|00)'"
+        digits = f"regexp_replace(regexp_replace({{x}}, '[^0-9+]', ''{every}), {plus}, '')"
         sql = (
             "select distinct customer_id from marts.customer_identifiers "
             "where identifier_type = 'phone' and "
-            f"{digits.format(x='identifier_value')} = {digits.format(x='cast(? as varchar)')}"
+            f"{digits.format(x='identifier_value')} = {digits.format(x=f'cast(? as {text})')}"
         )
     return sorted(str(r[0]) for r in con.execute(sql, [value]).fetchall())
 
@@ -176,27 +182,28 @@ def start_keys(con: Connection, request: ErasureRequest, customer_ids: list[str]
             from ({identifiers}) i where identifier_type = ?""",
             [identifier_type],
         )
-    con.execute(f"delete from {SUBJECT_KEYS} where identifier_hash is null or identifier_hash = ''")
+    delete_rows(con, SUBJECT_KEYS, "identifier_hash is null or identifier_hash = ''")
 
 
 def raw_tables(con: Connection) -> list[str]:
     """Raw tables holding landed rows (not the loader's bookkeeping)."""
-    rows = con.execute(
-        "select table_name from information_schema.tables "
-        "where table_catalog = current_database() and table_schema = 'raw' "
-        "and table_type = 'BASE TABLE' and substr(table_name, 1, 1) <> '_' "
-        "order by table_name"
-    ).fetchall()
-    return [str(r[0]) for r in rows]
+    return sorted(
+        name
+        for name, kind in tables_of(con, "raw").items()
+        if kind == "BASE TABLE" and not name.startswith("_")
+    )
 
 
-def quoted(name: str) -> str:
+def quoted(name: str, dialect: str = "duckdb") -> str:
+    """An identifier quoted for `dialect` (Spark quotes with backticks)."""
+    if dialect == "spark":
+        return "`" + name.replace("`", "``") + "`"
     return '"' + name.replace('"', '""') + '"'
 
 
 def raw_predicate(table: str, dialect: str = "duckdb") -> str:
     """SQL true for a row of raw.<table> matched by SUBJECT_KEYS."""
-    return erased_predicate(table, quoted, SUBJECT_KEYS, dialect)
+    return erased_predicate(table, lambda name: quoted(name, dialect), SUBJECT_KEYS, dialect)
 
 
 def collect_keys(con: Connection) -> list[str]:
@@ -210,17 +217,17 @@ def collect_keys(con: Connection) -> list[str]:
         if table not in present or keys.own is None:
             continue
         namespace, template = keys.own
-        own = record_hash_sql(namespace, template.format(**_columns(template)), dialect)
+        own = record_hash_sql(namespace, template.format(**_columns(template, dialect)), dialect)
         con.execute(
             f"insert into {SUBJECT_KEYS} select distinct 'record', {own} "
-            f"from raw.{quoted(table)} where {raw_predicate(table, dialect)}"
+            f"from raw.{quoted(table, dialect)} where {raw_predicate(table, dialect)}"
         )
     temp_table(con, "privacy_subject_keys_distinct", f"as select distinct * from {SUBJECT_KEYS}")
-    con.execute(f"delete from {SUBJECT_KEYS}")
+    delete_rows(con, SUBJECT_KEYS)
     con.execute(f"insert into {SUBJECT_KEYS} select * from privacy_subject_keys_distinct")
     return [t for t in present if t not in TABLE_KEYS]
 
 
-def _columns(template: str) -> dict[str, str]:
+def _columns(template: str, dialect: str = "duckdb") -> dict[str, str]:
     names = [part.split("}", 1)[0] for part in template.split("{")[1:]]
-    return {name: quoted(name) for name in names}
+    return {name: quoted(name, dialect) for name in names}

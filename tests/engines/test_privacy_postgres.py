@@ -14,7 +14,7 @@ server (mirror) and a CSV file drop (audience). In file order:
 3. an erasure whose connection is killed between two of its statements leaves
    nothing behind (one transaction), says so in one line, and the next run
    finishes it;
-4. wrong credentials and the Spark target: one line, no secret.
+4. wrong credentials: one line, no secret (Spark: tests/engines/test_privacy_spark.py).
 """
 
 from __future__ import annotations
@@ -397,7 +397,7 @@ def test_erasure_killed_between_statements_leaves_nothing_and_the_next_run_finis
     assert status == "awaiting_rebuild"
 
 
-def test_wrong_credentials_and_spark_are_one_line(pg: PgPrivacy) -> None:
+def test_wrong_credentials_are_one_line(pg: PgPrivacy) -> None:
     secret = "s3cr3t-pg-privacy"
     wrong = run_cdp(
         ["privacy", "log"], pg.env | {"CDP_PG_USER": "nobody", "CDP_PG_PASSWORD": secret}
@@ -408,11 +408,3 @@ def test_wrong_credentials_and_spark_are_one_line(pg: PgPrivacy) -> None:
     assert lines[0].startswith("error: cannot connect to the postgres target postgresql://nobody@")
     assert "CDP_PG_USER" in lines[0]
     assert secret not in wrong.stdout + wrong.stderr
-    spark = run_cdp(
-        ["privacy", "erase", "--email", "x@example.com"], pg.env | {"CDP_TARGET": "spark"}
-    )
-    assert spark.returncode == 2
-    assert spark.stderr.strip() == (
-        "error: cdp privacy works on the DuckDB and PostgreSQL warehouses; CDP_TARGET is "
-        "spark (docs/engines.md, 'What runs where')"
-    )

@@ -4,8 +4,8 @@ One local Spark session in a fresh catalog: a tombstone for one shop customer
 (the hashes `cdp privacy erase` writes: record key, email, phone) is put in
 `privacy.erasure_tombstones`, then `ingest` with the spark target lands a
 shop_customers file of three people: two land, the erased one does not, and
-the summary counts it. The erasure itself does not run on Spark yet
-(docs/engines.md, "Privacy on every engine").
+the summary counts it. The erasure on Spark, which writes these tombstones
+itself, is tests/engines/test_privacy_spark.py.
 """
 
 from __future__ import annotations
