@@ -65,6 +65,16 @@ def test_probabilistic_edges_feed_clusters_and_explain(
             "where e.rule_name = 'probabilistic' and p.conflicting_guards is not null"
         ).fetchone()[0]
         assert fed_guards == 0
+        # explain shows a vetoed match on the customer of its first record
+        left_vetoed, right_vetoed, guards, _ = vetoed[0]
+        owner = con.execute(
+            "select customer_id from marts.customer_source_records where record_key = ?",
+            [left_vetoed],
+        ).fetchone()[0]
+        kept = explain(DuckDBWarehouse.of(con), owner)
+        shown = kept.kept_apart.set_index(["left_record_key", "right_record_key"])
+        assert shown.loc[(left_vetoed, right_vetoed), "conflicting_guards"] == guards
+        assert f"different: {guards}" in kept.render()
         customer_id, left, right, weight = fed[0]
         both = con.execute(
             "select count(distinct customer_id) from marts.customer_source_records "
