@@ -164,10 +164,13 @@ def score_ours(
             "select left_record_key, right_record_key, rule_name "
             "from intermediate.int_identity_edges_matched"
         ).df()
-        pairs = con.execute(
-            "select left_record_key, right_record_key, match_weight "
+        # (b) is what feed_edges would feed: the matches the conflict guard
+        # lets through (is_edge); is_match counts the vetoed ones too
+        scored = con.execute(
+            "select left_record_key, right_record_key, match_weight, is_edge "
             "from intermediate.int_identity_pairs_probabilistic where is_match"
         ).df()
+        pairs = scored[scored["is_edge"]]
         shipped = con.execute(
             "select record_key, customer_id as cluster from marts.customer_source_records"
         ).df()
@@ -214,7 +217,9 @@ def score_ours(
         f"shipped clusters (`customer_source_records`, the build as configured; "
         f"{fed:,} probabilistic edges fed): precision {shipped_metrics.precision:.4f}, "
         f"recall {shipped_metrics.recall:.4f}, F1 {shipped_metrics.f1:.4f}",
-        f"probabilistic pairs at or above the threshold: {len(pairs):,}",
+        f"probabilistic pairs at or above the threshold: {len(scored):,}, of which "
+        f"{len(scored) - len(pairs):,} vetoed by the conflict guard (their strong clusters "
+        f"hold different emails, phones or birth dates), {len(pairs):,} edges",
     ]
     return rows, notes, unlinkable
 

@@ -42,6 +42,10 @@ class Explanation:
     edges: pd.DataFrame
     history: pd.DataFrame
     evidence: dict[tuple[str, str], Evidence] = field(default_factory=dict)
+    # Fellegi-Sunter matches of this customer's records that the conflict
+    # guard kept from being edges: left_record_key, right_record_key,
+    # match_weight, conflicting_guards
+    kept_apart: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def render(self) -> str:
         lines = [f"customer {self.customer_id}"]
@@ -66,6 +70,14 @@ class Explanation:
             found = self.evidence.get((row.left_record_key, row.right_record_key))
             if found is not None:
                 lines.append(f"      {found.render()}")
+        if not self.kept_apart.empty:
+            lines += ["", f"{len(self.kept_apart)} matches kept apart by the conflict guard"]
+            for row in self.kept_apart.itertuples(index=False):
+                lines.append(
+                    f"  {row.left_record_key}  <->  {row.right_record_key}   "
+                    f"match weight {row.match_weight:.2f}; the strong clusters hold "
+                    f"different: {row.conflicting_guards}"
+                )
         if not self.history.empty:
             lines += ["", "id history"]
             for row in self.history.itertuples(index=False):
@@ -123,7 +135,16 @@ def explain(connection: Warehouse, target: str) -> Explanation:
     )
     history = history.astype(object).where(history.notna(), None)
     evidence = probabilistic_evidence(connection, customer_id)
-    return Explanation(customer_id, profile, records, edges, history, evidence)
+    kept_apart = connection.df(
+        "select p.left_record_key, p.right_record_key, p.match_weight, p.conflicting_guards "
+        "from intermediate.int_identity_pairs_probabilistic as p "
+        "where p.is_match and not p.is_edge and exists ("
+        "select 1 from marts.customer_source_records as c where c.customer_id = ? "
+        "and c.record_key in (p.left_record_key, p.right_record_key)) "
+        "order by p.match_weight desc, p.left_record_key, p.right_record_key",
+        [customer_id],
+    )
+    return Explanation(customer_id, profile, records, edges, history, evidence, kept_apart)
 
 
 def probabilistic_evidence(

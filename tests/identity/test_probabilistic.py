@@ -1,8 +1,9 @@
 """Fellegi-Sunter edges on the shared business: with feed_edges on (the var
 cdp__identity_probabilistic_feed_edges, for this run), pairs above the threshold
-become edges of rule `probabilistic`, end up in the clusters, and `cdp identity
-explain` shows each one's weight, comparison levels and partial weights;
-`cdp identity report` charts the weight distribution."""
+become edges of rule `probabilistic` unless the conflict guard vetoes them, end
+up in the clusters, and `cdp identity explain` shows each one's weight,
+comparison levels and partial weights; `cdp identity report` charts the weight
+distribution."""
 
 from __future__ import annotations
 
@@ -45,6 +46,35 @@ def test_probabilistic_edges_feed_clusters_and_explain(
         ).fetchone()[0]
         assert fed, "no probabilistic edge reached identity_edges"
         assert all(weight >= threshold for *_, weight in fed)
+        # the conflict guard: a match whose strong clusters hold different
+        # emails, phones or birth dates is no edge, and says which
+        vetoed = con.execute(
+            "select p.left_record_key, p.right_record_key, p.conflicting_guards, "
+            "e.rule_name from intermediate.int_identity_pairs_probabilistic as p "
+            "left join intermediate.int_identity_edges_matched as e "
+            "using (left_record_key, right_record_key) "
+            "where p.is_match and not p.is_edge"
+        ).fetchall()
+        assert vetoed, "the guard vetoed no pair on the shared business"
+        assert all(guards for _, _, guards, _ in vetoed)
+        assert not [pair for pair in vetoed if pair[3] == "probabilistic"]
+        fed_guards = con.execute(
+            "select count(*) from marts.identity_edges as e "
+            "join intermediate.int_identity_pairs_probabilistic as p "
+            "using (left_record_key, right_record_key) "
+            "where e.rule_name = 'probabilistic' and p.conflicting_guards is not null"
+        ).fetchone()[0]
+        assert fed_guards == 0
+        # explain shows a vetoed match on the customer of its first record
+        left_vetoed, right_vetoed, guards, _ = vetoed[0]
+        owner = con.execute(
+            "select customer_id from marts.customer_source_records where record_key = ?",
+            [left_vetoed],
+        ).fetchone()[0]
+        kept = explain(DuckDBWarehouse.of(con), owner)
+        shown = kept.kept_apart.set_index(["left_record_key", "right_record_key"])
+        assert shown.loc[(left_vetoed, right_vetoed), "conflicting_guards"] == guards
+        assert f"different: {guards}" in kept.render()
         customer_id, left, right, weight = fed[0]
         both = con.execute(
             "select count(distinct customer_id) from marts.customer_source_records "

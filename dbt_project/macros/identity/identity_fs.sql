@@ -19,20 +19,33 @@
                     "identity probabilistic: model int_identity_pairs_probabilistic has no "
                     ~ "config.meta.identity_probabilistic entry (see _identity__probabilistic.yml)") }}
             {%- endif -%}
-            {#- cdp__identity_probabilistic_feed_edges (a var, default unset)
-                overrides feed_edges for one run -#}
-            {%- set fed = var('cdp__identity_probabilistic_feed_edges', none) -%}
-            {%- if fed is not none -%}
-                {%- set merged = {} -%}
-                {%- do merged.update(config) -%}
-                {%- do merged.update({'feed_edges': fed in [true, 'true', 'True', 1]}) -%}
-                {%- set config = merged -%}
-            {%- endif -%}
-            {{ return(cdp.identity_fs_validate(config)) }}
+            {{ return(cdp.identity_fs_validate(cdp.identity_fs_overrides(config))) }}
         {%- endif -%}
     {%- endfor -%}
     {{ return({'blocking': [], 'comparisons': [], 'threshold': 0, 'prior_match_weight': 0,
                'feed_edges': false, 'max_block_size': 5000}) }}
+{%- endmacro %}
+
+{#- The vars that override the YAML for one run (default unset):
+    cdp__identity_probabilistic_feed_edges (feed_edges),
+    cdp__identity_probabilistic_threshold (threshold) and
+    cdp__identity_probabilistic_conflict_guard (false: no guard). -#}
+{% macro identity_fs_overrides(config) -%}
+    {%- set merged = {} -%}
+    {%- do merged.update(config) -%}
+    {%- set fed = var('cdp__identity_probabilistic_feed_edges', none) -%}
+    {%- if fed is not none -%}
+        {%- do merged.update({'feed_edges': fed in [true, 'true', 'True', 1]}) -%}
+    {%- endif -%}
+    {%- set threshold = var('cdp__identity_probabilistic_threshold', none) -%}
+    {%- if threshold is not none -%}
+        {%- do merged.update({'threshold': threshold | float}) -%}
+    {%- endif -%}
+    {%- set guarded = var('cdp__identity_probabilistic_conflict_guard', none) -%}
+    {%- if guarded is not none and guarded not in [true, 'true', 'True', 1] -%}
+        {%- do merged.update({'conflict_guard': []}) -%}
+    {%- endif -%}
+    {{ return(merged) }}
 {%- endmacro %}
 
 {#- A malformed entry stops the build with one line naming the place. -#}
@@ -57,6 +70,12 @@
             {{ exceptions.raise_compiler_error(where ~ "training blocking rule '" ~ rule.name
                 ~ "': leave_out names '" ~ name ~ "', which is no comparison") }}
         {%- endfor -%}
+    {%- endfor -%}
+    {%- for guard in config.get('conflict_guard') or [] -%}
+        {%- if not guard.get('name') or not guard.get('attributes') or guard.attributes is string -%}
+            {{ exceptions.raise_compiler_error(where ~ "conflict_guard " ~ loop.index
+                ~ " needs a name and a list of attributes") }}
+        {%- endif -%}
     {%- endfor -%}
     {%- set prior = config.get('prior_match_weight') -%}
     {%- if prior is not none and (prior is string or prior is mapping) -%}

@@ -9,7 +9,8 @@
     keeps the first rule in order. Rules with max_people_per_value read how
     many people hold the email or phone from int_identity_identifier_people.
     With feed_edges on (_identity__probabilistic.yml), the Fellegi-Sunter
-    pairs at or above the threshold are edges of rule `probabilistic`. -#}
+    pairs at or above the threshold that pass the conflict guard (is_edge)
+    are edges of rule `probabilistic`. -#}
 -- depends_on: {{ ref('int_identity_pairs_probabilistic') }}
 {%- set identity_config = cdp.identity_match_config() %}
 {%- set probabilistic = cdp.identity_fs_config() %}
@@ -94,9 +95,10 @@ rule_pairs as (
     {%- endfor %}
     {%- if probabilistic.get('feed_edges') %}
 
-        -- Fellegi-Sunter pairs at or above the threshold
-        -- (_identity__probabilistic.yml, feed_edges), after every rule; the
-        -- score is the pair's match probability, its weights are in
+        -- Fellegi-Sunter pairs at or above the threshold whose strong
+        -- clusters do not conflict (is_edge; _identity__probabilistic.yml,
+        -- feed_edges and conflict_guard), after every rule; the score is the
+        -- pair's match probability, its weights are in
         -- int_identity_pairs_probabilistic
         select
             left_record_key,
@@ -105,7 +107,7 @@ rule_pairs as (
             {{ identity_config.rules | length + 1 }} as rule_order,
             cast(match_probability as real) as score
         from {{ ref('int_identity_pairs_probabilistic') }}
-        where is_match
+        where is_edge
         union all
     {%- endif %}
 

@@ -7,8 +7,11 @@
     exact match on value v with u = frequency(v)
     (int_identity_fs_term_frequencies), floored at term_frequency_floor,
     instead of the level's average u. Pairs at or above the threshold are
-    matches (is_match). Weights are rounded to 4 decimals and stored as
-    floats, so every engine stores the same numbers. -#}
+    matches (is_match); a match is an edge (is_edge) unless the strong
+    clusters of its records conflict on a guard of conflict_guard
+    (int_identity_fs_pair_conflicts; conflicting_guards names them). Weights
+    are rounded to 4 decimals and stored as floats, so every engine stores
+    the same numbers. -#}
 -- Jinja loops over the configured comparisons and EM iterations: sqlfluff's
 -- indentation rule cannot follow them.
 -- noqa: disable=LT02,LT05
@@ -38,6 +41,23 @@ fs_prior as (
 term_frequencies as (
 
     select * from {{ ref('int_identity_fs_term_frequencies') }}
+
+),
+
+pair_conflicts as (
+
+    select * from {{ ref('int_identity_fs_pair_conflicts') }}
+
+),
+
+conflicts as (
+
+    select
+        left_record_key,
+        right_record_key,
+        {{ cdp.identity_sorted_string_agg('guard_name', "', '") }} as conflicting_guards
+    from pair_conflicts
+    group by left_record_key, right_record_key
 
 ),
 
@@ -82,6 +102,7 @@ summed as (
 
     select
         weights.*,
+        conflicts.conflicting_guards,
         fs_prior.prior_match_weight
         {%- for comparison in fs.comparisons %}
             + weights.{{ comparison.attribute }}_raw_weight
@@ -89,6 +110,10 @@ summed as (
             as raw_match_weight
     from weights
     cross join fs_prior
+    left join conflicts
+        on
+            weights.left_record_key = conflicts.left_record_key
+            and weights.right_record_key = conflicts.right_record_key
 
 ),
 
@@ -107,7 +132,10 @@ final as (
             power(2.0, raw_match_weight) / (1 + power(2.0, raw_match_weight))
             as {{ dbt.type_numeric() }}), 6
         ) as {{ cdp.type_double() }}) as match_probability,
-        raw_match_weight >= {{ fs.threshold }} as is_match
+        raw_match_weight >= {{ fs.threshold }} as is_match,
+        conflicting_guards,
+        raw_match_weight >= {{ fs.threshold }}
+        and conflicting_guards is null as is_edge
     from summed
 
 )
