@@ -209,3 +209,49 @@ def test_export_needs_the_csrf_token_and_says_when_a_build_holds_the_warehouse(
     page.goto(f"{site.url}/ui/customers/{customer_id}")  # the page itself reads the store
     assert page.locator("#customer-id").inner_text() == customer_id
     context.close()
+
+
+def test_a_person_erased_by_cdp_privacy_is_gone_from_the_page_at_once(
+    site: Site, browser: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cdp privacy erase --no-build` (no rebuild, no store refresh): the page that
+    showed the person a moment ago answers 404, and a search for their email, which
+    opened their profile, finds them no more."""
+    from urllib.parse import quote
+
+    from click.testing import CliRunner
+
+    from cdp.cli import main
+
+    linked, _ = _linked_customer(site.store_path)  # the other tests' customer stays
+    person = next(
+        s
+        for s in SQLiteStore(site.store_path).search("@", 300)
+        if s.email and s.name and s.customer_id != linked
+    )
+    context = browser.new_context()
+    page = context.new_page()
+    _sign_in(page, site.url)
+    profile_url = f"{site.url}/ui/customers/{person.customer_id}"
+    search_url = f"{site.url}/ui?q={quote(str(person.email))}"
+    answer = page.goto(profile_url)
+    assert answer is not None and answer.status == 200
+    assert page.locator("#customer-id").inner_text() == person.customer_id
+    page.goto(search_url)  # an identifier the store resolves opens the profile
+    assert page.url == profile_url
+
+    monkeypatch.setenv("CDP_DUCKDB_PATH", str(site.warehouse))
+    monkeypatch.setenv("CDP_STORE_PATH", str(site.store_path))
+    erased = CliRunner().invoke(
+        main, ["privacy", "erase", "--email", str(person.email), "--no-build"]
+    )
+    assert erased.exit_code == 0, erased.output
+
+    answer = page.goto(profile_url)
+    assert answer is not None and answer.status == 404
+    assert "No such customer" in page.inner_text("h1")
+    page.goto(search_url)
+    assert page.url == search_url  # no profile to open: the result list, without them
+    assert page.locator(f"a[href='/ui/customers/{person.customer_id}']").count() == 0
+    assert page.locator("#no-results").is_visible()
+    context.close()
