@@ -191,6 +191,27 @@ def spark_build_started(
         )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def incremental_builds_started(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Future[Any] | None]:
+    """tests/incremental's three shared builds (the files without the last month,
+    the base build, the complete build), started in a background thread at the
+    session's first test when any of the package's tests is to run; None
+    otherwise. Made once per run (tests/once.py): the package's fixtures read
+    them, waiting on the lock while the thread is still building, so a worker
+    that reaches the package after other work finds them built or under way
+    instead of starting them then (one worker idled about 300 s on them)."""
+    if not any(item.nodeid.startswith("tests/incremental/") for item in request.session.items):
+        yield None
+        return
+    from tests.incremental.conftest import start_shared_builds
+
+    data: Path = request.getfixturevalue("shared_business_data")
+    with start_shared_builds(data, shared_root(tmp_path_factory)) as started:
+        yield started
+
+
 def _spark_installed() -> bool:
     import importlib.util
 

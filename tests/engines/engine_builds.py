@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,8 +129,12 @@ JSON_FIELDS = (
 )
 
 
-def base_env(work: Path, data_dir: Path, engine: str) -> dict[str, str]:
-    env = dict(os.environ)
+def base_env(
+    work: Path, data_dir: Path, engine: str, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """`environ` (os.environ by default) with the paths and settings of a `cdp`
+    run on `engine` in `work`."""
+    env = dict(os.environ if environ is None else environ)
     env.update(
         {
             "CDP_HOME": str(REPO),

@@ -87,9 +87,12 @@ def run_dbt(
 
 
 def build(work: Path, warehouse: Path, selection: list[str]) -> None:
-    """dbt build of the selection, without the staging layer's own tests, and
-    only tests whose parents are all selected (other domains test their own
-    models against `customers`; those models are not built here)."""
+    """dbt build of the selection, without the staging layer's own tests and
+    without dbt's unit tests, and only tests whose parents are all selected
+    (other domains test their own models against `customers`; those models are
+    not built here). The unit tests check the SQL on their own inline rows, not
+    on this warehouse: the shared business's build (tests/business.py) runs
+    every one of them on the same SQL, and fails the package when one fails."""
     completed = run_dbt(
         work,
         warehouse,
@@ -99,6 +102,7 @@ def build(work: Path, warehouse: Path, selection: list[str]) -> None:
             *selection,
             "--exclude",
             "resource_type:test,path:models/staging",
+            "resource_type:unit_test",
             "--indirect-selection",
             "cautious",
         ],

@@ -9,7 +9,10 @@ test themselves in the shared build).
 The files, that build and the complete build the harness starts from
 (`complete_base`) are made once per run for every xdist worker
 (tests/once.py), so that the package's modules are scheduling groups of their
-own (tests/scheduling.py) and run on both workers.
+own (tests/scheduling.py) and run on both workers. They start at the
+session's first test, in a background thread (`start_shared_builds`, called
+by `incremental_builds_started` in tests/conftest.py), so that no worker
+reaching the package waits for all three from the beginning.
 
 The held-back files are the `__2026-06` exports of the event tables (web and
 email events, shop orders and lines, store receipts and lines): a new batch
@@ -23,7 +26,9 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,12 +84,17 @@ class Batch:
 
 
 def run_dbt(
-    work: Path, warehouse: Path, args: Sequence[str], engine_env: Mapping[str, str] | None = None
+    work: Path,
+    warehouse: Path,
+    args: Sequence[str],
+    engine_env: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> str:
     """Run dbt on the DuckDB warehouse, or on the engine `engine_env` names;
-    fail the test with dbt's output when it fails."""
+    fail the test with dbt's output when it fails. The environment is
+    `environ` (os.environ by default) with dbt's settings on top."""
     env = {
-        **os.environ,
+        **(os.environ if environ is None else environ),
         # relative to dbt's working folder (the warehouse's): every test's profile
         # is the same, so dbt's partial parse of the shared target folder holds
         # (an absolute path differing per test made dbt parse the whole project)
@@ -117,6 +127,7 @@ def build(
     *extra: str,
     select: Sequence[str] = SELECTION,
     engine_env: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> str:
     """Models and seeds of the selection, without tests (the layers test themselves)."""
     return run_dbt(
@@ -132,6 +143,7 @@ def build(
             *extra,
         ],
         engine_env,
+        environ,
     )
 
 
@@ -212,21 +224,20 @@ def _move_last_month(shared_data: Path, work: Path) -> BatchFiles:
 def batch_files(shared_business_data: Path, tmp_path_factory: pytest.TempPathFactory) -> BatchFiles:
     """The shared business's files, the last month of events moved aside (once
     per run for every xdist worker: tests/once.py)."""
-    return once(
-        shared_root(tmp_path_factory),
-        "incremental_files",
-        lambda work: _move_last_month(shared_business_data, work),
-        BatchFiles.to_json,
-        BatchFiles.from_json,
-    )
+    return shared_files(shared_business_data, shared_root(tmp_path_factory))
 
 
-def _build_base(files: BatchFiles, folder: Path) -> Batch:
+def _build_base(files: BatchFiles, folder: Path, environ: Mapping[str, str]) -> Batch:
+    """`cdp ingest` of the files and a build of SELECTION, in processes of their
+    own with the environment `environ` (taken before a background thread starts,
+    since the tests change os.environ meanwhile)."""
     work = folder / "base"
     work.mkdir()
     warehouse = work / "warehouse.duckdb"
-    ingest(input_dir=files.landing, warehouse_path=warehouse, dbt_project_dir=DBT_PROJECT)
-    build(work, warehouse)  # dbt's target folder: folder / "dbt_target"
+    env = base_env(work, files.data, "duckdb", environ) | {"CDP_DUCKDB_PATH": str(warehouse)}
+    landed = run_cdp(["ingest", "--input", str(files.landing)], env)
+    assert landed.returncode == 0, landed.stdout[-6000:] + landed.stderr[-3000:]
+    build(work, warehouse, environ=environ)  # dbt's target folder: folder / "dbt_target"
     return Batch(warehouse, files.landing, files.held_back, work)
 
 
@@ -235,13 +246,7 @@ def base_batch(batch_files: BatchFiles, tmp_path_factory: pytest.TempPathFactory
     """The files landed and built on DuckDB without the last month of events:
     built once per run, whichever xdist worker asks first (tests/once.py), so
     that the package's modules can run on different workers."""
-    return once(
-        shared_root(tmp_path_factory),
-        "incremental_base",
-        lambda folder: _build_base(batch_files, folder),
-        _batch_to_json,
-        _batch_from_json,
-    )
+    return shared_base(batch_files, shared_root(tmp_path_factory), os.environ)
 
 
 @pytest.fixture(scope="session")
@@ -279,10 +284,12 @@ class Complete:
     dbt_target: Path
 
 
-def cdp_build(warehouse: Path, dbt_target: Path, *args: str) -> str:
+def cdp_build(
+    warehouse: Path, dbt_target: Path, *args: str, environ: Mapping[str, str] | None = None
+) -> str:
     """`cdp build` (dbt, the scoring step, dbt) of every model, without tests, on
     `warehouse`; fails the test with the output when it fails."""
-    env = base_env(warehouse.parent, warehouse.parent / "data", "duckdb") | MODELS_ONLY
+    env = base_env(warehouse.parent, warehouse.parent / "data", "duckdb", environ) | MODELS_ONLY
     env |= {"CDP_DUCKDB_PATH": str(warehouse), "DBT_TARGET_PATH": str(dbt_target)}
     done = run_cdp(["build", *args], env, timeout=1800)
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
@@ -304,10 +311,10 @@ def execute(warehouse: Path, sql: str, params: Sequence[object] = ()) -> None:
         con.execute(sql, list(params))
 
 
-def _build_complete(base: Batch, folder: Path) -> Complete:
+def _build_complete(base: Batch, folder: Path, environ: Mapping[str, str]) -> Complete:
     warehouse = Path(shutil.copy(base.warehouse, folder / base.warehouse.name))
     target = folder / "dbt_target"
-    cdp_build(warehouse, target)
+    cdp_build(warehouse, target, environ=environ)
     return Complete(warehouse, base.held_back, target)
 
 
@@ -324,10 +331,65 @@ def complete_base(base_batch: Batch, tmp_path_factory: pytest.TempPathFactory) -
     """The base warehouse with the rest of the project built by `cdp build`
     (measures, predictions, segments, memberships): the start of every shape.
     Built once per run for every xdist worker (tests/once.py)."""
+    return shared_complete(base_batch, shared_root(tmp_path_factory), os.environ)
+
+
+# --- the three shared builds, started at the session's first test --------------------
+
+
+def shared_files(shared_data: Path, root: Path) -> BatchFiles:
+    """The shared business's files without the held-back month, made once per
+    run in `root` (tests/once.py)."""
     return once(
-        shared_root(tmp_path_factory),
+        root,
+        "incremental_files",
+        lambda work: _move_last_month(shared_data, work),
+        BatchFiles.to_json,
+        BatchFiles.from_json,
+    )
+
+
+def shared_base(files: BatchFiles, root: Path, environ: Mapping[str, str]) -> Batch:
+    """The base build of `files`, made once per run in `root`."""
+    environ = dict(environ)
+    return once(
+        root,
+        "incremental_base",
+        lambda folder: _build_base(files, folder, environ),
+        _batch_to_json,
+        _batch_from_json,
+    )
+
+
+def shared_complete(base: Batch, root: Path, environ: Mapping[str, str]) -> Complete:
+    """The complete build on a copy of `base`, made once per run in `root`."""
+    environ = dict(environ)
+    return once(
+        root,
         "incremental_complete",
-        lambda folder: _build_complete(base_batch, folder),
+        lambda folder: _build_complete(base, folder, environ),
         _complete_to_json,
         _complete_from_json,
     )
+
+
+def _make_shared_builds(shared_data: Path, root: Path, environ: Mapping[str, str]) -> Complete:
+    """The three shared builds in the order the fixtures need them."""
+    files = shared_files(shared_data, root)
+    return shared_complete(shared_base(files, root, environ), root, environ)
+
+
+@contextmanager
+def start_shared_builds(shared_data: Path, root: Path) -> Iterator[Future[Complete]]:
+    """The package's three shared builds, running in a background thread while
+    the context is open (tests/conftest.py opens it at the session's first test
+    when the package's tests are collected).
+
+    Each build goes through tests/once.py with the same name and the same work
+    as the fixture that reads it, so a fixture that asks while the thread is
+    still building waits on the lock and then reads the result, and a fixture on
+    another xdist worker does the same. The environment is taken now, before the
+    thread starts: tests change os.environ while it runs."""
+    environ = dict(os.environ)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="incremental") as pool:
+        yield pool.submit(_make_shared_builds, shared_data, root, environ)

@@ -8,8 +8,8 @@ alone). Their erasure log rows must be the same, and no longer awaiting the
 rebuild. A run of part of the graph marks nothing.
 
 Both rebuilds leave out what cannot change the erasure log, to keep the test
-cheap: dbt's unit tests (SQL on inline rows; the package's own `full_run`
-ran every one of them on the same SQL), and, for `cdp build`, the data tests
+cheap: dbt's unit tests (SQL on inline rows; the shared business's build ran
+every one of them on the same SQL), and, for `cdp build`, the data tests
 too (`DBT_EXCLUDE_RESOURCE_TYPES`). What marks is the build completing: both
 stay complete builds (no selection), so both mark, and Dagster's keeps its dbt
 tests, which are asset checks that could stop the marking asset. The Dagster

@@ -232,11 +232,12 @@ class Business:
     def landing(self) -> Path:
         return self.root / "data" / "landing"
 
-    def cdp(self, *args: str) -> str:
-        """Run `cdp <args>`; fail the test with its output when it fails; return stdout+stderr."""
+    def cdp(self, *args: str, env: dict[str, str] | None = None) -> str:
+        """Run `cdp <args>` (with `env` on top of the package's environment); fail
+        the test with its output when it fails; return stdout+stderr."""
         done = subprocess.run(
             [str(CDP), *args],
-            env=dict(os.environ) | self.env,
+            env=dict(os.environ) | self.env | (env or {}),
             cwd=REPO,
             capture_output=True,
             text=True,
@@ -333,10 +334,11 @@ def business(
             "DBT_TARGET_PATH": str(root / "dbt_target"),
             "DBT_LOG_PATH": str(root / "dbt_logs"),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            # The builds here (after the revoke, the erasure's rebuild) leave out
-            # dbt's unit tests, about a third of a build's dbt time: they
-            # check SQL on inline rows, not this data, and run in the other builds
-            # of the suite (test_cli, tests/engines).
+            # The builds here (after the revoke, the erasure's rebuild, the build
+            # that completes an erasure) leave out dbt's unit tests, about a third
+            # of a build's dbt time: they check SQL on inline rows, not this data,
+            # and run in the shared business's build (tests/business.py). Only the
+            # erasure's rebuild runs the data tests (test_privacy.py: MODELS_ONLY).
             "DBT_EXCLUDE_RESOURCE_TYPES": "unit_test",
             "CDP_SYNCS_PATH": str(root / "syncs.yml"),
             **SECRETS,
