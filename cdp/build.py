@@ -72,7 +72,7 @@ from cdp.predictions.features import (
     WINDOWS_RELATION,
 )
 from cdp.serve.store.hooks import refresh_after_build
-from cdp.warehouse import WarehouseError, connect_duckdb, open_warehouse
+from cdp.warehouse import connect_duckdb, open_warehouse
 
 if TYPE_CHECKING:
     from cdp.predictions import ScoringResult
@@ -204,13 +204,12 @@ def has_earlier_build(settings: Settings, started_before: datetime) -> bool:
         return (settings.spark_dir / "warehouse" / f"{schema}.db" / name).is_dir()
     if settings.target == "duckdb" and not settings.warehouse_path.is_file():
         return False
-    try:
-        with open_warehouse(settings, read_only=True) as warehouse:
-            if not warehouse.has_relation(schema, name):
-                return False
-            first = warehouse.one(f"select min(built_at) from {schema}.{name}")
-    except WarehouseError as exc:
-        raise BuildError(f"cannot tell whether the warehouse holds a build: {exc}") from exc
+    # A warehouse that cannot be opened (held by another process past CDP_LOCK_TIMEOUT)
+    # is a WarehouseError: one line and exit 2 from the CLI, as dbt's wait for it was.
+    with open_warehouse(settings, read_only=True) as warehouse:
+        if not warehouse.has_relation(schema, name):
+            return False
+        first = warehouse.one(f"select min(built_at) from {schema}.{name}")
     return bool(first and first[0] is not None and first[0] < started_before)
 
 
