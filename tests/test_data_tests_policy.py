@@ -159,7 +159,8 @@ def test_the_first_build_ran_every_data_test_and_unit_test(shared_business: Busi
     tests = _manifest_tests(shared_business.dbt_target)
     results = _results(shared_business.dbt_target)
     assert _ran_tests(results) == set(tests)
-    assert {r["status"] for uid, r in results.items() if uid in tests} == {"pass"}
+    # a test configured to warn may warn; none failed
+    assert {r["status"] for uid, r in results.items() if uid in tests} <= {"pass", "warn"}
     assert len(_gate(tests)) < len([uid for uid in tests if uid.startswith("test.")]) / 2
     assert NARROWED_SQL not in _by_name(results, NARROWED_TEST)["compiled_code"]
 
@@ -215,14 +216,20 @@ def test_the_gate_narrows_a_test_the_full_suite_runs_whole(
     built_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A duplicate among old rows (not the latest build's) is outside the gate's reach and
-    caught by the same test in the full suite: `dbt test` of that one test, both ways."""
+    caught by the same test in the full suite: `dbt test` of that one test, both ways.
+    The copy's activities were all written by one build; here one other row is made the
+    latest build's, and an old order row is repeated."""
     warehouse = Path(built_env["CDP_DUCKDB_PATH"])
+    table = "intermediate.int_activities_unioned"
     with connect_duckdb(warehouse) as con:
         con.execute(
-            "insert into intermediate.int_activities_unioned "
-            "select * replace (_processed_at - interval 1 day as _processed_at) "
-            "from intermediate.int_activities_unioned "
-            "where activity_type = 'online_order' limit 1"
+            f"insert into {table} select * from {table} "
+            "where activity_type = 'online_order' order by activity_id limit 1"
+        )
+        con.execute(
+            f"update {table} set _processed_at = _processed_at + interval 1 second "
+            f"where source_name || ':' || activity_id = (select min(source_name || ':' || "
+            f"activity_id) from {table} where activity_type <> 'online_order')"
         )
     for name in ("DBT_TARGET_PATH", "DBT_LOG_PATH"):
         monkeypatch.setenv(name, built_env[name])
