@@ -36,11 +36,20 @@ or matches nothing is an error), and then runs only the phases the selection
 has nodes in: the scoring runs only when the selection builds one of its
 inputs, and what reads the scores is built after it. A subset build never
 marks erasures.
+
+Data tests (`choose_data_tests`, docs/testing.md#which-data-tests-run-when): a full
+build (`--full-refresh`, or a warehouse holding no build that started before this
+one) runs every data test and unit test; an incremental build runs the gate only:
+every dbt step gets `--exclude GATE_EXCLUDE` and the var `cdp__test_scope: gate`,
+which narrows the gate's tests on incremental models to the rows the build wrote.
+`--tests gate|all` (or CDP_BUILD_TESTS) forces one or the other. Dagster's dbt
+assets take the same policy (orchestration/defs/assets/dbt.py).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -63,7 +72,7 @@ from cdp.predictions.features import (
     WINDOWS_RELATION,
 )
 from cdp.serve.store.hooks import refresh_after_build
-from cdp.warehouse import connect_duckdb
+from cdp.warehouse import connect_duckdb, open_warehouse
 
 if TYPE_CHECKING:
     from cdp.predictions import ScoringResult
@@ -93,6 +102,9 @@ class BuildOptions:
     exclude: tuple[str, ...] = ()
     vars: str | None = None
     full_refresh: bool = False
+    # Which data tests run: "auto", "gate" or "all"; None reads CDP_BUILD_TESTS
+    # (default auto). See DataTests.
+    tests: str | None = None
 
     @classmethod
     def of(
@@ -101,17 +113,19 @@ class BuildOptions:
         exclude: Iterable[str] = (),
         vars: str | None = None,
         full_refresh: bool = False,
+        tests: str | None = None,
     ) -> BuildOptions:
         """Options from CLI values: selections split on whitespace as dbt does."""
-        return cls(_words(select), _words(exclude), vars or None, full_refresh)
+        return cls(_words(select), _words(exclude), vars or None, full_refresh, tests or None)
 
     @property
     def is_subset(self) -> bool:
         return bool(self.select or self.exclude)
 
-    def dbt_flags(self) -> list[str]:
-        """The flags every dbt invocation of this build gets."""
-        flags = ["--vars", self.vars] if self.vars else []
+    def dbt_flags(self, policy: DataTests | None = None) -> list[str]:
+        """The flags every dbt invocation of this build gets (with the test policy's var)."""
+        build_vars = policy.dbt_vars(self.vars) if policy else self.vars
+        flags = ["--vars", build_vars] if build_vars else []
         if self.full_refresh:
             flags.append("--full-refresh")
         if self.is_subset:
@@ -135,6 +149,88 @@ def parse_vars(text: str) -> dict[str, Any]:
             f"--vars must be a mapping such as '{{cdp__as_of_date: 2026-05-31}}', got {text!r}", 2
         )
     return loaded
+
+
+# --- which data tests run ----------------------------------------------------------------
+
+TESTS_ENV = "CDP_BUILD_TESTS"
+TEST_CHOICES = ("auto", "gate", "all")
+TEST_SCOPE_VAR = "cdp__test_scope"
+# What the gate leaves out: the data tests of the full suite only (meta `cdp_suite:
+# full`, every data test's default in dbt_project.yml) and dbt's unit tests (they
+# check SQL logic on fixed rows, not the data).
+GATE_EXCLUDE = ("config.meta.cdp_suite:full", "resource_type:unit_test")
+# Appended to by every complete build and never rebuilt by --full-refresh
+# (docs/incremental.md): a build that started earlier left rows in it.
+CHANGE_SET_RELATION = ("marts", "customer_change_set")
+
+
+@dataclass(frozen=True)
+class DataTests:
+    """Which tests a build runs: the gate (`suite == "gate"`) or everything ("all")."""
+
+    suite: str
+    reason: str
+
+    @property
+    def exclude(self) -> tuple[str, ...]:
+        """What every dbt build of the build leaves out."""
+        return GATE_EXCLUDE if self.suite == "gate" else ()
+
+    def dbt_vars(self, user_vars: str | None) -> str | None:
+        """The build's --vars: the user's, plus `cdp__test_scope: gate` for the gate
+        (the `cdp_gate_*` where forms of dbt_project/macros/get_where_subquery.sql)."""
+        if self.suite != "gate":
+            return user_vars
+        merged = parse_vars(user_vars) if user_vars else {}
+        merged[TEST_SCOPE_VAR] = "gate"
+        return json.dumps(merged, default=str, sort_keys=True)
+
+    def describe(self) -> str:
+        if self.suite == "gate":
+            return (
+                f"data tests: the gate ({self.reason}); "
+                "`--tests all` or CDP_BUILD_TESTS=all runs the full suite"
+            )
+        return f"data tests: the full suite and the unit tests ({self.reason})"
+
+
+def has_earlier_build(settings: Settings, started_before: datetime) -> bool:
+    """Whether a build that started before `started_before` (naive UTC) left its rows in
+    the change set (`marts.customer_change_set`). On Spark the catalog folder of the
+    table says it (no session is started for this)."""
+    schema, name = CHANGE_SET_RELATION
+    if settings.target == "spark":
+        return (settings.spark_dir / "warehouse" / f"{schema}.db" / name).is_dir()
+    if settings.target == "duckdb" and not settings.warehouse_path.is_file():
+        return False
+    # A warehouse that cannot be opened (held by another process past CDP_LOCK_TIMEOUT)
+    # is a WarehouseError: one line and exit 2 from the CLI, as dbt's wait for it was.
+    with open_warehouse(settings, read_only=True) as warehouse:
+        if not warehouse.has_relation(schema, name):
+            return False
+        first = warehouse.one(f"select min(built_at) from {schema}.{name}")
+    return bool(first and first[0] is not None and first[0] < started_before)
+
+
+def choose_data_tests(settings: Settings, options: BuildOptions, started_at: datetime) -> DataTests:
+    """The tests of a build that starts at `started_at`: `--tests` (or CDP_BUILD_TESTS)
+    gate or all as asked; with auto (the default) the full suite on a full build
+    (`--full-refresh`, or no earlier build to be incremental on) and the gate on an
+    incremental one. BuildError (exit 2) for another value."""
+    choice = options.tests or os.environ.get(TESTS_ENV) or "auto"
+    source = "--tests" if options.tests else TESTS_ENV
+    if choice not in TEST_CHOICES:
+        raise BuildError(
+            f"{source} must be one of {', '.join(TEST_CHOICES)}, got {choice!r}", exit_code=2
+        )
+    if choice != "auto":
+        return DataTests(choice, f"{source} {choice}" if options.tests else f"{source}={choice}")
+    if options.full_refresh:
+        return DataTests("all", "--full-refresh")
+    if not has_earlier_build(settings, started_at):
+        return DataTests("all", "first build: nothing to be incremental on")
+    return DataTests("gate", "incremental build")
 
 
 @dataclass(frozen=True)
@@ -169,6 +265,8 @@ class BuildResult:
     """What one build did."""
 
     complete: bool
+    # "gate" or "all": the data tests it ran (DataTests)
+    tests: str = "all"
     phases: list[str] = field(default_factory=list)
     scoring: ScoringResult | None = None
     erasures_rebuilt: list[str] = field(default_factory=list)
@@ -178,15 +276,22 @@ class BuildResult:
 
 
 def dbt_build(
-    settings: Settings, phase: Phase, options: BuildOptions, *, quiet: bool = False
+    settings: Settings,
+    phase: Phase,
+    options: BuildOptions,
+    *,
+    quiet: bool = False,
+    tests: DataTests | None = None,
 ) -> None:
-    """`dbt build` of one phase with the build's flags; DbtError when it fails."""
+    """`dbt build` of one phase with the build's flags and its data tests (every test
+    when `tests` is None); DbtError when it fails."""
     args = ["build"]
     if phase.select:
         args += ["--select", *phase.select]
-    if phase.exclude:
-        args += ["--exclude", *phase.exclude]
-    run_dbt(settings, [*args, *options.dbt_flags()], quiet=quiet)
+    exclude = [*phase.exclude, *(tests.exclude if tests else ())]
+    if exclude:
+        args += ["--exclude", *exclude]
+    run_dbt(settings, [*args, *options.dbt_flags(tests)], quiet=quiet)
 
 
 def score(settings: Settings, progress: Progress | None = None) -> ScoringResult:
@@ -231,16 +336,20 @@ def utc_now() -> datetime:
 # --- subset builds -----------------------------------------------------------------------
 
 
-def selected_nodes(settings: Settings, options: BuildOptions) -> set[str]:
-    """The unique ids a subset build selects (`dbt ls`); BuildError (exit 2) when the
-    selection is invalid or matches no node."""
+def selected_nodes(
+    settings: Settings, options: BuildOptions, tests: DataTests | None = None
+) -> set[str]:
+    """The unique ids a subset build selects (`dbt ls`), with the tests `tests` lets
+    run; BuildError (exit 2) when the selection is invalid or matches no node."""
     args = ["--quiet", "ls", "--output", "json", "--output-keys", "unique_id"]
     if options.select:
         args += ["--select", *options.select]
-    if options.exclude:
-        args += ["--exclude", *options.exclude]
-    if options.vars:
-        args += ["--vars", options.vars]
+    exclude = [*options.exclude, *(tests.exclude if tests else ())]
+    if exclude:
+        args += ["--exclude", *exclude]
+    build_vars = tests.dbt_vars(options.vars) if tests else options.vars
+    if build_vars:
+        args += ["--vars", build_vars]
     args += ["--indirect-selection", "cautious"]  # the tests the build will run
     described = " ".join(
         [f"--select {' '.join(options.select)}"] * bool(options.select)
@@ -338,15 +447,17 @@ def build(
     if options.vars:
         parse_vars(options.vars)
     started_at = utc_now()
+    tests = choose_data_tests(settings, options, started_at)
+    say(tests.describe())
     if options.is_subset:
         say("resolving the selection (dbt ls)")
-        selected = selected_nodes(settings, options)
+        selected = selected_nodes(settings, options, tests)
         manifest = manifest_path(settings)
         plan = subset_plan(options, selected, score_readers(manifest))
         say(f"the selection holds {len(selected)} node(s)")
     else:
         plan = complete_plan()
-    result = BuildResult(complete=not options.is_subset)
+    result = BuildResult(complete=not options.is_subset, tests=tests.suite)
     steps = [s for s in (plan.before, plan.scoring, plan.after) if s]
     number = 0
 
@@ -363,7 +474,7 @@ def build(
     if plan.before:
         step(f"dbt build, {plan.before.title}")
         try:
-            dbt_build(settings, plan.before, options, quiet=quiet)
+            dbt_build(settings, plan.before, options, quiet=quiet, tests=tests)
         except DbtError as exc:
             if not plan.scoring:
                 before_error = exc
@@ -385,7 +496,7 @@ def build(
     if plan.after:
         step(f"dbt build, {plan.after.title}")
         try:
-            dbt_build(settings, plan.after, options, quiet=quiet)
+            dbt_build(settings, plan.after, options, quiet=quiet, tests=tests)
         except DbtError as exc:
             raise BuildError(str(exc)) from exc
         finally:

@@ -239,8 +239,21 @@ def ingest(input_dir: Path | None) -> None:
     "passed to every dbt step of the build (dbt_project/dbt_project.yml lists them).",
 )
 @click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
+@click.option(
+    "--tests",
+    type=click.Choice(["auto", "gate", "all"]),
+    default=None,
+    help="Data tests to run: gate (the blocking checks that scale with the change), all "
+    "(the full suite and dbt's unit tests) or auto: all on a full build (--full-refresh, "
+    "or a warehouse without an earlier build), the gate otherwise. "
+    "[default: CDP_BUILD_TESTS, else auto; docs/testing.md]",
+)
 def build(
-    select: tuple[str, ...], exclude: tuple[str, ...], dbt_vars: str | None, full_refresh: bool
+    select: tuple[str, ...],
+    exclude: tuple[str, ...],
+    dbt_vars: str | None,
+    full_refresh: bool,
+    tests: str | None,
 ) -> None:
     """Build every dbt model with its tests (`dbt build`: seeds, models, tests).
 
@@ -256,12 +269,15 @@ def build(
     int_prediction_recommendation_evaluation); selected models that read the
     scores are built after it (or on the scores already there). A subset
     build marks no erasure. A selection that matches nothing is an error.
+
+    An incremental build runs the gate of data tests only; a full build, or
+    --tests all, runs every data test and dbt's unit tests.
     """
     from cdp.build import BuildOptions
 
     settings = Settings.from_env()
     _step("build")
-    _do_build(settings, BuildOptions.of(select, exclude, dbt_vars, full_refresh))
+    _do_build(settings, BuildOptions.of(select, exclude, dbt_vars, full_refresh, tests))
 
 
 def _do_sync(settings: Settings, demo: bool) -> None:

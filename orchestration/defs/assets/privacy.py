@@ -13,11 +13,10 @@ requested before it started (docs/privacy.md).
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
-from cdp.build import mark_erasures_rebuilt, utc_now
+from cdp.build import mark_erasures_rebuilt
 from orchestration.defs.assets import dbt
 from orchestration.defs.assets import predictions as scores
 from orchestration.defs.project import settings
@@ -43,14 +42,6 @@ def _run_asset_keys(context: AssetExecutionContext) -> set[AssetKey]:
     return set(selection)
 
 
-def _run_started_at(context: AssetExecutionContext) -> datetime:
-    """When the run started, naive UTC (the clock of privacy.erasure_log)."""
-    record = context.instance.get_run_record_by_id(context.run_id)
-    if record is None or record.start_time is None:
-        return utc_now()
-    return datetime.fromtimestamp(record.start_time, UTC).replace(tzinfo=None)
-
-
 @asset(
     key=ERASURES_KEY,
     deps=_last_build_keys(),
@@ -71,7 +62,7 @@ def erasures_rebuilt(
             "erasures awaiting their rebuild stay awaiting it"
         )
         return
-    started_at = _run_started_at(context)
+    started_at = dbt.run_started_at(context)
     # the target's warehouse (DuckDB's file from the resource, or PostgreSQL)
     marked = mark_erasures_rebuilt(replace(settings(), warehouse_path=warehouse.path), started_at)
     for erasure_id in marked:
