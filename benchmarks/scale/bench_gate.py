@@ -40,6 +40,7 @@ from bench_scale import (
     BIN,
     REPO,
     _slim,
+    export_head,
     land_new_events,
     machine,
     measure,
@@ -89,17 +90,7 @@ class GateBench:
     def snapshot(self) -> None:
         if self.src.exists() and "commit" in self.state:
             return
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        if self.src.exists():
-            shutil.rmtree(self.src)
-        self.src.mkdir(parents=True)
-        archive = subprocess.run(
-            ["git", "archive", commit], cwd=REPO, capture_output=True, check=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(self.src)], input=archive, check=True)
-        self.state["commit"] = commit
+        self.state["commit"] = export_head(self.src)
         self.save()
 
     def prepare(self) -> None:

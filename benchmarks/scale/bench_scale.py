@@ -196,6 +196,21 @@ def _slim(result: dict[str, Any]) -> dict[str, Any]:
 # --- the benchmark ----------------------------------------------------------------------
 
 
+def export_head(src: Path) -> str:
+    """The checkout's HEAD commit, exported (git archive) into a fresh `src`; its id."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    if src.exists():
+        shutil.rmtree(src)
+    src.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "archive", commit], cwd=REPO, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
+    return commit
+
+
 class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
@@ -243,16 +258,7 @@ class Bench:
         editing models, and the floor must compile exactly what the build ran."""
         if self.src.exists() and "source_commit" in self.state:
             return
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        if self.src.exists():
-            shutil.rmtree(self.src)
-        self.src.mkdir(parents=True)
-        archive = subprocess.run(
-            ["git", "archive", commit], cwd=REPO, capture_output=True, check=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(self.src)], input=archive, check=True)
+        commit = export_head(self.src)
         self.state["source_commit"] = commit
         self.save()
         print(f"code: commit {commit[:10]} in {self.src}")
