@@ -94,6 +94,9 @@ RERUN_COLUMNS = {
 }
 
 
+FLOAT_TYPES = {"DOUBLE", "FLOAT", "REAL"}
+
+
 def _tables_changed(before: Path, after: Path) -> dict[str, int]:
     """Every table of `after` (the sync engine's run history aside) compared row for
     row with the same table in `before`, leaving out RERUN_COLUMNS: table -> rows that
@@ -120,10 +123,13 @@ def _tables_changed(before: Path, after: Path) -> dict[str, int]:
             if (schema, table) not in old:
                 changed[name] = -1
                 continue
+            # Floating-point columns at 12 significant digits: DuckDB's parallel sums
+            # and averages add in no fixed order, so their last bits differ run to run
+            # (a rerun's Brier score was 0.10352159249210588 against ...595).
             columns = ", ".join(
-                f'"{column}"'
-                for (column,) in con.execute(
-                    "select column_name from information_schema.columns where "
+                f"printf('%.12g', \"{column}\")" if kind in FLOAT_TYPES else f'"{column}"'
+                for column, kind in con.execute(
+                    "select column_name, data_type from information_schema.columns where "
                     "table_catalog = ? and table_schema = ? and table_name = ? "
                     "order by ordinal_position",
                     [catalog, schema, table],
