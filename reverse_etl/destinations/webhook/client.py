@@ -13,7 +13,8 @@ other mapped field under `traits`:
      "events": [{"id": "<key>", "type": "segment_entered", "customer_id": "...",
                  "segment": "...", "at": "2026-07-01T06:00:00.123456Z",
                  "build_id": "...", "traits": {...}}, ...]}
-`at` is ISO 8601 in UTC whatever engine the warehouse runs on.
+`at` is ISO 8601 in UTC with microseconds (`...T06:00:00.123456Z`, always that
+width) whatever engine the warehouse runs on.
 
 Operation "erase" (any mode) is an erased person (`cdp privacy erase`): the
 receiver must delete everything it holds about the record's key, not only take it
@@ -36,6 +37,7 @@ import json
 import time
 import uuid
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from reverse_etl.batch import Batch, BatchOutcome, Mode, Phase, Rejection, SyncContext
 from reverse_etl.destinations.base import Destination
@@ -163,11 +165,15 @@ def _event(key: str, payload: Mapping[str, object]) -> dict[str, object]:
 
 
 def _utc_iso(value: object) -> object:
-    """A warehouse timestamp (naive UTC, as DuckDB or PostgreSQL render it in JSON)
-    as ISO 8601 with a Z."""
+    """A warehouse timestamp (naive UTC, as DuckDB or PostgreSQL render it in JSON) as
+    ISO 8601 in UTC with microseconds and a Z, always the same width: DuckDB renders
+    `.437010` as `.43701`, so the text as given would change length with the value."""
     if not isinstance(value, str) or not value:
         return value
-    text = value.replace(" ", "T", 1)
-    if text.endswith("Z") or "+" in text[10:] or text[10:].count("-"):
-        return text
-    return text + "Z"
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value  # not a timestamp: sent as the warehouse gave it
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
